@@ -1,0 +1,64 @@
+package lab
+
+import "sort"
+
+// Fault is a named switch that breaks the world the way the guide says it breaks.
+type Fault struct {
+	Name      string
+	Area      string // tenant, context7, gateway
+	Behaviour string // what goes over the wire
+	Guide     string // the guide section it exercises
+}
+
+var faults = []Fault{
+	{"gateway-v1-token", "tenant", "user tokens carry iss https://sts.windows.net/<tid>/ and ver 1.0", "401 Unauthorized at APIM"},
+	{"mcp-api-v1-token", "tenant", "OBO tokens carry iss https://sts.windows.net/<tid>/ and ver 1.0", "Step 1: Register the MCP API app"},
+	{"wrong-audience", "tenant", "user tokens carry aud = the MCP API app id", "401 Unauthorized at APIM"},
+	{"missing-scope", "tenant", "user tokens carry no Mcp.Gateway.Access in scp", "401 Unauthorized at APIM"},
+	{"expired-token", "tenant", "user tokens are already expired when issued", "401 Unauthorized at APIM"},
+	{"client-not-authorized", "tenant", "device code refused with AADSTS65005", "Wrong client ID returned to MCP clients"},
+	{"device-code-declined", "tenant", "device code polling ends with authorization_declined", "Part 6: Smoke test the gateway from CLI"},
+	{"mfa-required", "tenant", "OBO refused: AADSTS50076 interaction_required with claims", "OBO exchange returns AADSTS50013 or AADSTS65001"},
+	{"obo-no-consent", "tenant", "OBO refused: AADSTS65001 consent_required", "OBO exchange returns AADSTS50013 or AADSTS65001"},
+	{"obo-invalid-assertion", "tenant", "OBO refused: AADSTS50013 invalid_grant (assertion refused)", "OBO exchange returns AADSTS50013 or AADSTS65001"},
+	{"obo-invalid-scope", "tenant", "OBO refused: AADSTS70011 invalid_scope", "OBO exchange returns AADSTS70011: Invalid scope"},
+	{"obo-bad-secret", "tenant", "OBO refused: AADSTS7000215 invalid_client (HTTP 401)", "OBO exchange returns AADSTS50013 or AADSTS65001"},
+	{"c7-unknown-audience", "context7", "Context7's dashboard holds another audience: 401 -32001 Unknown audience", "401 Unauthorized from Context7 with a valid OBO token"},
+	{"c7-missing-scope", "context7", "Context7's dashboard requires another scope: 401 -32001 Missing required scope", "401 Unauthorized from Context7 with a valid OBO token"},
+	{"c7-tenant-mismatch", "context7", "Context7's dashboard holds another tenant: 401 -32001 Invalid token claims", "401 Unauthorized from Context7 with a valid OBO token"},
+	{"c7-user-not-provisioned", "context7", "the lab user's oid is not provisioned: tool calls answer 'Invalid API key…'", "Step 2: Pre-provision your developers"},
+	{"sse-truncated", "gateway", "the initialize event stream is cut mid-event, no event ids", "Streaming responses get cut off"},
+	{"no-www-authenticate", "gateway", "the 401 from the MCP API carries no WWW-Authenticate", "Step 3: Add WWW-Authenticate to the MCP API on 401"},
+	{"prm-placeholder", "gateway", "the PRM still holds <your-apim-host>", "Step 2: Attach the discovery + redirect policies"},
+	{"prm-wrong-resource", "gateway", "the PRM resource names another host", "Step 2: Attach the discovery + redirect policies"},
+	{"as-metadata-missing", "gateway", "404 on every authorization-server metadata URL", "Step 2: Attach the discovery + redirect policies"},
+	{"authorize-broken", "gateway", "404 on /authorize", "Step 2: Attach the discovery + redirect policies"},
+	{"token-proxy-broken", "gateway", "APIM's own 404 body on /token", "Step 1: Create the OAuth proxy API at the host root"},
+	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
+}
+
+// Faults lists every fault switch, in a stable order.
+func Faults() []Fault {
+	out := append([]Fault(nil), faults...)
+	sort.SliceStable(out, func(i, j int) bool { return areaOrder(out[i].Area) < areaOrder(out[j].Area) })
+	return out
+}
+
+func areaOrder(a string) int {
+	switch a {
+	case "tenant":
+		return 0
+	case "context7":
+		return 1
+	}
+	return 2
+}
+
+func faultByName(name string) (Fault, bool) {
+	for _, f := range faults {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Fault{}, false
+}

@@ -1,0 +1,195 @@
+// Package lab is the world c7doctor is tested against: a fake Entra tenant,
+// a fake APIM gateway that behaves like the guide's policies, and a Context7
+// stand-in, all on loopback HTTPS. It never imports the code it tests.
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Well-known identities of the lab's tenant. Fixed so that reports and
+// golden files are stable across runs.
+const (
+	TenantID      = "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70"
+	TenantDomain  = "contoso-lab.onmicrosoft.com"
+	GatewayAppID  = "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83"
+	MCPAPIAppID   = "b8e4d2a6-1c7f-4e3b-9a5d-6f0c2e8b4d19"
+	AzureCLIAppID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+	APIPath       = "context7"
+	// OtherTenantID is what Context7's "dashboard" holds under c7-tenant-mismatch.
+	OtherTenantID = "c0ffee00-1111-4222-8333-444455556666"
+)
+
+// User is a person in the lab's tenant.
+type User struct {
+	Name  string
+	Email string
+	OID   string
+}
+
+// DefaultUser is who approves device-code sign-ins in the lab.
+var DefaultUser = User{Name: "Ada Lab", Email: "ada@contoso-lab.onmicrosoft.com", OID: "5d9a3e71-2c4b-4f8e-a1d6-0b7c9e3f2a58"}
+
+// Options configure a lab world.
+type Options struct {
+	Faults      []string      // names from Faults(); unknown names are an error
+	Interactive bool          // device code waits for a person at /devicelogin
+	SlowDelay   time.Duration // gateway-slow delay; default 30s
+	Log         io.Writer     // request log; nil discards
+	// Listen addresses; empty picks a free loopback port.
+	TenantAddr, GatewayAddr, Context7Addr string
+}
+
+// World is a running lab.
+type World struct {
+	AuthorityHost string // https://127.0.0.1:<port> of the tenant
+	GatewayURL    string // https://127.0.0.1:<port> of the gateway
+	Context7URL   string // https://127.0.0.1:<port> of the Context7 stand-in
+	UpstreamURL   string // Context7URL + "/mcp/oauth"
+	MCPEndpoint   string // GatewayURL + "/context7/mcp"
+
+	TenantID      string
+	TenantDomain  string
+	GatewayAppID  string
+	MCPAPIAppID   string
+	GatewaySecret string // the gateway app's client secret
+	APIPath       string
+	Users         []User
+
+	CAPEM    []byte
+	CertPool *x509.CertPool
+	// Client trusts the lab CA; for the lab's own hops (gateway -> tenant, gateway -> Context7).
+	Client *http.Client
+
+	opts    Options
+	faults  map[string]bool
+	signKey *rsa.PrivateKey
+	keyID   string
+	servers []*http.Server
+	tenant  *tenant
+	gateway *gateway
+	c7      *context7
+	mu      sync.Mutex
+}
+
+// Has reports whether the named fault is on.
+func (w *World) Has(fault string) bool { return w.faults[fault] }
+
+// Start builds the world and serves it until ctx ends or Close is called.
+func Start(ctx context.Context, opts Options) (*World, error) {
+	faults := map[string]bool{}
+	for _, f := range opts.Faults {
+		if _, ok := faultByName(f); !ok {
+			return nil, fmt.Errorf("lab: unknown fault %q (see c7doctor lab --list-faults)", f)
+		}
+		faults[f] = true
+	}
+	if opts.SlowDelay == 0 {
+		opts.SlowDelay = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	ca, err := newCA()
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	signKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("lab: signing key: %w", err)
+	}
+	w := &World{
+		TenantID: TenantID, TenantDomain: TenantDomain, GatewayAppID: GatewayAppID,
+		MCPAPIAppID: MCPAPIAppID, APIPath: APIPath, Users: []User{DefaultUser},
+		GatewaySecret: "lab~" + randomString(34),
+		CAPEM:         ca.certPEM, CertPool: ca.pool,
+		opts: opts, faults: faults, signKey: signKey, keyID: randomString(16),
+	}
+	w.Client = &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	tl, err := listen(opts.TenantAddr)
+	if err != nil {
+		return nil, err
+	}
+	gl, err := listen(opts.GatewayAddr)
+	if err != nil {
+		tl.Close()
+		return nil, err
+	}
+	cl, err := listen(opts.Context7Addr)
+	if err != nil {
+		tl.Close()
+		gl.Close()
+		return nil, err
+	}
+	w.AuthorityHost = "https://" + tl.Addr().String()
+	w.GatewayURL = "https://" + gl.Addr().String()
+	w.Context7URL = "https://" + cl.Addr().String()
+	w.UpstreamURL = w.Context7URL + "/mcp/oauth"
+	w.MCPEndpoint = w.GatewayURL + "/" + w.APIPath + "/mcp"
+
+	w.tenant = newTenant(w)
+	w.gateway = newGateway(w)
+	w.c7 = newContext7(w)
+	for _, s := range []struct {
+		l net.Listener
+		h http.Handler
+	}{{tl, w.tenant}, {gl, w.gateway}, {cl, w.c7}} {
+		srv := &http.Server{
+			Handler:           s.h,
+			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{ca.leaf}},
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          nil,
+		}
+		w.servers = append(w.servers, srv)
+		go srv.ServeTLS(s.l, "", "")
+	}
+	go func() {
+		<-ctx.Done()
+		w.Close()
+	}()
+	return w, nil
+}
+
+// Close stops every server of the world.
+func (w *World) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var errs []error
+	for _, s := range w.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err := s.Shutdown(ctx); err != nil {
+			errs = append(errs, s.Close())
+		}
+		cancel()
+	}
+	w.servers = nil
+	return errors.Join(errs...)
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("lab: listen: %w", err)
+	}
+	return l, nil
+}
