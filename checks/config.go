@@ -1,0 +1,73 @@
+// Package checks holds the ordered checks of a c7doctor run, the runner that
+// executes them, and the troubleshooting catalog every finding comes from.
+package checks
+
+import (
+	"strings"
+	"time"
+)
+
+// AzureCLIClientID is the public client the guide's Part 6 Step 1 pre-authorizes.
+const AzureCLIClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+// Config is what a run checks, after flags, environment and config file.
+type Config struct {
+	Gateway       string // scheme://host[:port], no path
+	APIPath       string // "context7"
+	Tenant        string // GUID or domain; a GUID once tenant-keys resolved it
+	GatewayAppID  string
+	MCPAPIAppID   string
+	ClientID      string // public client for device code
+	AuthorityHost string // https://login.microsoftonline.com
+
+	TokenFile         string
+	Token             string // $C7DOCTOR_TOKEN
+	GatewaySecretFile string
+	GatewaySecret     string // read from the file or $C7DOCTOR_GATEWAY_SECRET; never a flag
+	CacheFile         string // MSAL token cache; "" with NoCache
+	NoCache           bool
+
+	Upstream        string
+	ProtocolVersion string
+	Call            bool // call resolve-library-id in mcp-tools
+	UpstreamProbe   bool
+
+	Subscription, ResourceGroup, APIMName string
+
+	Timeout  time.Duration // per request
+	Deadline time.Duration // whole run
+
+	// DeviceCode allows the interactive device-code flow: stdin and stderr
+	// are terminals, or the lab approves by itself.
+	DeviceCode bool
+	Lab        bool
+}
+
+// MCPEndpoint is <gateway>/<api-path>/mcp.
+func (c *Config) MCPEndpoint() string {
+	p := strings.Trim(c.APIPath, "/")
+	if p == "" {
+		return strings.TrimRight(c.Gateway, "/") + "/mcp"
+	}
+	return strings.TrimRight(c.Gateway, "/") + "/" + p + "/mcp"
+}
+
+// GatewayScope is the scope a client requests for the gateway.
+func (c *Config) GatewayScope() string {
+	return "api://" + c.GatewayAppID + "/Mcp.Gateway.Access"
+}
+
+// OBOScope is the scope APIM's policy requests in the OBO exchange.
+func (c *Config) OBOScope() string {
+	return "api://" + c.MCPAPIAppID + "/.default"
+}
+
+// Authority is <authority-host>/<tenant>.
+func (c *Config) Authority() string {
+	return strings.TrimRight(c.AuthorityHost, "/") + "/" + c.Tenant
+}
+
+// V2Issuer is the issuer of the tenant's v2 tokens.
+func (c *Config) V2Issuer() string {
+	return strings.TrimRight(c.AuthorityHost, "/") + "/" + c.Tenant + "/v2.0"
+}

@@ -1,0 +1,87 @@
+package checks
+
+import (
+	"io"
+	"time"
+
+	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+// Env is what a check works with.
+type Env struct {
+	Config *Config
+	HTTP   *wire.Client
+	State  *State
+	Target *report.Target
+	Now    func() time.Time
+	// Stderr is where a check may talk to a person (device-code prompt);
+	// the caller passes io.Discard when stderr is not a terminal.
+	Stderr io.Writer
+	// Interactive is true when stderr is a terminal (spinners, prompts).
+	Interactive bool
+
+	// Progress, when set, is told which check starts (spinner on a terminal).
+	Progress func(id, title string)
+
+	deadline *pausableDeadline
+}
+
+// PersonTime stops the run's deadline while a person acts (device code);
+// call the returned function when they are done.
+func (e *Env) PersonTime() (resume func()) {
+	if e.deadline == nil {
+		return func() {}
+	}
+	e.deadline.pause()
+	return e.deadline.resume
+}
+
+// Infer records a value the gateway revealed that the user did not give.
+// field is the JSON name of the target field.
+func (e *Env) Infer(field, value string) {
+	if value == "" {
+		return
+	}
+	switch field {
+	case "tenant":
+		e.Config.Tenant = value
+		e.Target.Tenant = value
+	case "gateway_app_id":
+		e.Config.GatewayAppID = value
+		e.Target.GatewayAppID = value
+	case "mcp_api_app_id":
+		e.Config.MCPAPIAppID = value
+		e.Target.MCPAPIAppID = value
+	default:
+		return
+	}
+	for _, f := range e.Target.Inferred {
+		if f == field {
+			return
+		}
+	}
+	e.Target.Inferred = append(e.Target.Inferred, field)
+}
+
+// Redactor is the run's one redaction point.
+func (e *Env) Redactor() *wire.Redactor {
+	if e.HTTP == nil {
+		return nil
+	}
+	return e.HTTP.Redactor()
+}
+
+func (e *Env) redact(s string) string { return e.Redactor().String(s) }
+
+func (e *Env) redactFinding(f report.Finding) report.Finding {
+	f.Title = e.redact(f.Title)
+	f.Detail = e.redact(f.Detail)
+	for i := range f.Fix {
+		f.Fix[i] = e.redact(f.Fix[i])
+	}
+	for i := range f.Commands {
+		f.Commands[i] = e.redact(f.Commands[i])
+	}
+	return f
+}

@@ -1,0 +1,94 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/c7doctor/c7doctor/report"
+)
+
+// Result is what one check writes as it works. Everything written passes the
+// run's redactor.
+type Result struct {
+	env      *Env
+	summary  string
+	evidence report.Evidence
+	findings []report.Finding
+	skipped  bool
+}
+
+// Summary sets the check's one-line summary.
+func (r *Result) Summary(format string, args ...any) {
+	r.summary = r.env.redact(fmt.Sprintf(format, args...))
+}
+
+// Evidence records a fact, replacing an earlier value under the same key.
+func (r *Result) Evidence(key, value string) {
+	value = r.env.redact(value)
+	for i := range r.evidence {
+		if r.evidence[i].Key == key {
+			r.evidence[i].Value = value
+			return
+		}
+	}
+	r.evidence = append(r.evidence, report.Field{Key: key, Value: value})
+}
+
+// FindingOption adjusts a finding built from the catalog.
+type FindingOption func(*report.Finding)
+
+// WithSeverity overrides the catalog's severity.
+func WithSeverity(s report.Severity) FindingOption {
+	return func(f *report.Finding) { f.Severity = s }
+}
+
+// WithEntra attaches Entra's error codes and ids.
+func WithEntra(codes []int, traceID, correlationID string) FindingOption {
+	return func(f *report.Finding) {
+		f.AADSTS = append([]int(nil), codes...)
+		f.TraceID = traceID
+		f.CorrelationID = correlationID
+	}
+}
+
+// WithFix adds fix steps before the catalog's own.
+func WithFix(steps ...string) FindingOption {
+	return func(f *report.Finding) { f.Fix = append(append([]string(nil), steps...), f.Fix...) }
+}
+
+// WithCommands adds commands after the catalog's own.
+func WithCommands(cmds ...string) FindingOption {
+	return func(f *report.Finding) { f.Commands = append(f.Commands, cmds...) }
+}
+
+// Find adds the catalog finding id with a detail that says what was seen.
+func (r *Result) Find(id, detail string, opts ...FindingOption) {
+	f := NewCommandData(r.env.Config).Finding(id, detail)
+	for _, o := range opts {
+		o(&f)
+	}
+	r.findings = append(r.findings, r.env.redactFinding(f))
+}
+
+// Findf is Find with a formatted detail.
+func (r *Result) Findf(id, format string, args ...any) {
+	r.Find(id, fmt.Sprintf(format, args...))
+}
+
+// Skip marks the check as not run, with the reason as its summary.
+func (r *Result) Skip(reason string) {
+	r.skipped = true
+	r.summary = r.env.redact(reason)
+}
+
+// Has reports whether a finding with the id was added.
+func (r *Result) Has(id string) bool {
+	for _, f := range r.findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Failed reports whether an error finding was added.
+func (r *Result) Failed() bool { return report.StatusOf(r.findings) == report.Fail }

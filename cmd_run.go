@@ -1,0 +1,383 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/c7doctor/c7doctor/checks"
+	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+const defaultConfigFile = "c7doctor.yaml"
+
+func runFlags() []cli.Flag {
+	return withEnvNames([]cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "YAML file of run settings (keys are these flags' long names); default ./c7doctor.yaml when it exists [$C7DOCTOR_CONFIG]"},
+		&cli.StringFlag{Name: "gateway", Usage: "the APIM host (https://<name>.azure-api.net), or the full MCP URL from which host and API path are taken"},
+		&cli.StringFlag{Name: "api-path", Value: "context7", Usage: "the MCP API's path in APIM (Part 3 Step 2)"},
+		&cli.StringFlag{Name: "tenant", Usage: "Entra tenant: GUID or domain (inferred from the gateway when not given)"},
+		&cli.StringFlag{Name: "gateway-app-id", Usage: "APIM Gateway app's client id (inferred from the PRM when not given)"},
+		&cli.StringFlag{Name: "mcp-api-app-id", Usage: "Context7 MCP API app's client id"},
+		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1)"},
+		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
+		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
+		&cli.StringFlag{Name: "gateway-secret-file", Usage: "file holding the Gateway app's client secret (or set $C7DOCTOR_GATEWAY_SECRET; never a flag value)"},
+		&cli.StringFlag{Name: "upstream", Value: "https://mcp.context7.com/mcp/oauth", Usage: "Context7's OAuth MCP endpoint, for --upstream-probe"},
+		&cli.StringSliceFlag{Name: "header", Usage: "NAME:VALUE sent to the gateway only, e.g. an APIM subscription key (repeatable)"},
+		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription id, to complete az apim fix commands"},
+		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance, for fix commands"},
+		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance, for fix commands"},
+		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates"},
+		&cli.StringSliceFlag{Name: "only", Usage: "run only these checks and what they need (comma-separated ids)"},
+		&cli.StringSliceFlag{Name: "skip", Usage: "skip these checks and what needs them"},
+		&cli.StringSliceFlag{Name: "require", Usage: "checks that must run: a skip makes the run incomplete (exit 3)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: " + strings.Join(report.Formats(), ", ")},
+		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per-request timeout"},
+		&cli.DurationFlag{Name: "deadline", Value: 2 * time.Minute, Usage: "deadline of the whole run (device-code waiting does not count)"},
+		&cli.BoolFlag{Name: "strict", Usage: "a warning fails the run (exit 1)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print each exchange, redacted, to stderr"},
+		&cli.BoolFlag{Name: "lab", Usage: "run against the embedded lab (fake Entra, APIM and Context7 on loopback)"},
+		&cli.StringSliceFlag{Name: "fault", Usage: "with --lab: break the lab this way (repeatable; c7doctor lab --list-faults)"},
+		&cli.StringFlag{Name: "protocol-version", Value: "2025-06-18", Usage: "MCP protocol version to pin"},
+		&cli.BoolFlag{Name: "call", Usage: "call resolve-library-id through the gateway (a real tool call)"},
+		&cli.BoolFlag{Name: "upstream-probe", Usage: "send the OBO token straight to --upstream to tell an APIM fault from a Context7 fault"},
+		&cli.StringFlag{Name: "cache-file", Usage: "MSAL token cache file (default: in the user cache directory)"},
+		&cli.BoolFlag{Name: "no-cache", Usage: "use no token cache"},
+	})
+}
+
+func (a *app) runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "check the gateway hop by hop",
+		UsageText: "c7doctor run --gateway https://<apim-host> [--tenant T] [--gateway-app-id ID] [--mcp-api-app-id ID] [flags]\n   c7doctor run --lab [--fault F]...",
+		Flags:     runFlags(),
+		Before:    func(c *cli.Context) error { return a.applySettings(c, defaultConfigFile) },
+		Action:    a.runAction,
+	}
+}
+
+// runSetup is a validated run: config, selection and output choices.
+type runSetup struct {
+	cfg     checks.Config
+	sel     checks.Selection
+	output  string
+	headers http.Header
+	caFile  string
+	verbose bool
+	color   bool
+}
+
+var (
+	guidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+	headerName    = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+func splitIDs(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// setup validates every flag; a bad value is a usage error naming the flag.
+func (a *app) setup(c *cli.Context) (*runSetup, error) {
+	s := &runSetup{output: c.String("output"), caFile: c.String("ca-file"), verbose: c.Bool("verbose")}
+	if !contains(report.Formats(), s.output) {
+		return nil, usageError("--output: expected one of %s, got %q", strings.Join(report.Formats(), ", "), s.output)
+	}
+	cfg := checks.Config{
+		APIPath:           strings.Trim(c.String("api-path"), "/"),
+		Tenant:            strings.TrimSpace(c.String("tenant")),
+		GatewayAppID:      strings.TrimSpace(c.String("gateway-app-id")),
+		MCPAPIAppID:       strings.TrimSpace(c.String("mcp-api-app-id")),
+		ClientID:          strings.TrimSpace(c.String("client-id")),
+		AuthorityHost:     strings.TrimRight(c.String("authority-host"), "/"),
+		TokenFile:         c.String("token-file"),
+		GatewaySecretFile: c.String("gateway-secret-file"),
+		Upstream:          c.String("upstream"),
+		ProtocolVersion:   c.String("protocol-version"),
+		Call:              c.Bool("call"),
+		UpstreamProbe:     c.Bool("upstream-probe"),
+		Subscription:      c.String("subscription"),
+		ResourceGroup:     c.String("resource-group"),
+		APIMName:          c.String("apim-name"),
+		CacheFile:         c.String("cache-file"),
+		NoCache:           c.Bool("no-cache"),
+		Timeout:           c.Duration("timeout"),
+		Deadline:          c.Duration("deadline"),
+	}
+	if cfg.Timeout <= 0 {
+		return nil, usageError("--timeout: expected a positive duration like 10s, got %s", cfg.Timeout)
+	}
+	if cfg.Deadline <= 0 {
+		return nil, usageError("--deadline: expected a positive duration like 2m, got %s", cfg.Deadline)
+	}
+	if !c.Bool("lab") {
+		gw := strings.TrimSpace(c.String("gateway"))
+		if gw == "" {
+			return nil, usageError("--gateway: expected the APIM host, e.g. --gateway https://<name>.azure-api.net (or try --lab)")
+		}
+		origin, path, err := parseGateway(gw)
+		if err != nil {
+			return nil, usageError("--gateway: %v", err)
+		}
+		cfg.Gateway = origin
+		if path != "" && !c.IsSet("api-path") {
+			cfg.APIPath = path
+		}
+	} else if len(c.StringSlice("fault")) == 0 && c.IsSet("gateway") {
+		return nil, usageError("--gateway: not used with --lab (the lab is the gateway)")
+	}
+	if len(c.StringSlice("fault")) > 0 && !c.Bool("lab") {
+		return nil, usageError("--fault: only with --lab")
+	}
+	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
+		if v != "" && !guidPattern.MatchString(v) {
+			return nil, usageError("%s: expected an application (client) id, a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", flag, v)
+		}
+	}
+	if cfg.Tenant != "" && !guidPattern.MatchString(cfg.Tenant) && !domainPattern.MatchString(cfg.Tenant) {
+		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
+	}
+	if err := checkHTTPS(cfg.AuthorityHost); err != nil {
+		return nil, usageError("--authority-host: %v", err)
+	}
+	if err := checkHTTPS(cfg.Upstream); err != nil {
+		return nil, usageError("--upstream: %v", err)
+	}
+	headers := http.Header{}
+	for _, h := range c.StringSlice("header") {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || !headerName.MatchString(name) {
+			return nil, usageError("--header: expected NAME:VALUE, got %q", h)
+		}
+		if strings.EqualFold(name, "Authorization") {
+			return nil, usageError("--header: Authorization is c7doctor's to set; give the token with --token-file or $C7DOCTOR_TOKEN")
+		}
+		headers.Add(name, strings.TrimSpace(value))
+	}
+	s.headers = headers
+	if s.caFile != "" {
+		if _, err := os.Stat(s.caFile); err != nil {
+			return nil, usageError("--ca-file: %v", err)
+		}
+	}
+	if cfg.TokenFile != "" {
+		if _, err := os.Stat(cfg.TokenFile); err != nil {
+			return nil, usageError("--token-file: %v", err)
+		}
+	}
+	if v, ok := a.getenv("C7DOCTOR_TOKEN"); ok {
+		cfg.Token = strings.TrimSpace(v)
+	}
+	if cfg.GatewaySecretFile != "" {
+		data, err := os.ReadFile(cfg.GatewaySecretFile)
+		if err != nil {
+			return nil, usageError("--gateway-secret-file: %v", err)
+		}
+		cfg.GatewaySecret = strings.TrimSpace(string(data))
+		if cfg.GatewaySecret == "" {
+			return nil, usageError("--gateway-secret-file: %s is empty", cfg.GatewaySecretFile)
+		}
+	} else if v, ok := a.getenv("C7DOCTOR_GATEWAY_SECRET"); ok {
+		cfg.GatewaySecret = strings.TrimSpace(v)
+	}
+	s.sel = checks.Selection{
+		Only: splitIDs(c.StringSlice("only")), Skip: splitIDs(c.StringSlice("skip")),
+		Require: splitIDs(c.StringSlice("require")), Strict: c.Bool("strict"),
+	}
+	if err := s.sel.Validate(checks.All); err != nil {
+		return nil, usageError("%v", err)
+	}
+	_, noColor := a.getenv("NO_COLOR")
+	s.color = !noColor && !c.Bool("no-color") && a.isTerminal(a.stdout)
+	cfg.DeviceCode = a.isTerminal(a.stdin) && a.isTerminal(a.stderr)
+	s.cfg = cfg
+	return s, nil
+}
+
+// parseGateway accepts a host, an origin, or the full MCP URL.
+func parseGateway(raw string) (origin, apiPath string, err error) {
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", "", fmt.Errorf("expected a host or URL like https://<name>.azure-api.net, got %q", raw)
+	}
+	if err := checkHTTPS(raw); err != nil {
+		return "", "", err
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("expected no query or fragment, got %q", raw)
+	}
+	p := strings.Trim(u.Path, "/")
+	p = strings.TrimSuffix(strings.TrimSuffix(p, "mcp"), "/")
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), p, nil
+}
+
+// checkHTTPS refuses plain http except on loopback.
+func checkHTTPS(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("expected an absolute https URL, got %q", raw)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("plain http is refused except on loopback: %q", raw)
+	}
+	return fmt.Errorf("expected an https URL, got %q", raw)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func contains(list []string, v string) bool {
+	for _, e := range list {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) runAction(c *cli.Context) error {
+	s, err := a.setup(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	red := wire.NewRedactor()
+	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
+	if c.Bool("lab") {
+		w, cleanup, err := a.startLab(ctx, c, &s.cfg)
+		if err != nil {
+			return &exitError{code: report.ExitIncomplete, msg: err.Error()}
+		}
+		defer cleanup()
+		opts.RootCAs = w.CertPool
+		red.Secret(w.GatewaySecret)
+	}
+	red.Secret(s.cfg.GatewaySecret)
+	red.Secret(s.cfg.Token)
+	opts.GatewayOrigin = s.cfg.Gateway
+	opts.GatewayHeaders = s.headers
+	for _, vs := range s.headers {
+		red.Secret(vs...)
+	}
+	client, err := wire.New(opts)
+	if err != nil {
+		return usageError("--ca-file: %v", err)
+	}
+	stderrTerm := a.isTerminal(a.stderr)
+	talk := io.Discard
+	if stderrTerm {
+		talk = a.stderr
+	}
+	if s.verbose {
+		client.Recorder().OnExchange(func(e wire.Exchange) { a.printExchange(e) })
+	}
+	env := &checks.Env{
+		Config: &s.cfg, HTTP: client, State: &checks.State{}, Now: a.now,
+		Target: &report.Target{
+			Gateway: s.cfg.Gateway, MCPEndpoint: s.cfg.MCPEndpoint(), Tenant: s.cfg.Tenant,
+			GatewayAppID: s.cfg.GatewayAppID, MCPAPIAppID: s.cfg.MCPAPIAppID,
+		},
+		Stderr: red.Writer(talk), Interactive: stderrTerm,
+	}
+	if stderrTerm {
+		env.Progress = func(id, title string) {
+			fmt.Fprintf(a.stderr, "\r\033[K… %s", title)
+		}
+		defer fmt.Fprint(a.stderr, "\r\033[K")
+	}
+	rep := checks.Run(ctx, env, checks.All, s.sel)
+	if stderrTerm {
+		fmt.Fprint(a.stderr, "\r\033[K")
+	}
+	out := red.Writer(a.stdout)
+	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
+		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}
+	}
+	if rep.ExitCode != 0 {
+		return &exitError{code: rep.ExitCode}
+	}
+	return nil
+}
+
+// startLab serves the lab in-process and points the run at it.
+func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) (*lab.World, func(), error) {
+	w, err := lab.Start(ctx, lab.Options{Faults: splitIDs(c.StringSlice("fault")), SlowDelay: 3 * cfg.Timeout})
+	if err != nil {
+		return nil, nil, usageError("--fault: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "c7doctor-lab-")
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("lab: %w", err)
+	}
+	cleanup := func() {
+		w.Close()
+		os.RemoveAll(dir)
+	}
+	secretFile := filepath.Join(dir, "gateway-secret")
+	if err := os.WriteFile(secretFile, []byte(w.GatewaySecret), 0o600); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("lab: %w", err)
+	}
+	cfg.Gateway = w.GatewayURL
+	cfg.APIPath = w.APIPath
+	cfg.Tenant = w.TenantID
+	cfg.GatewayAppID = w.GatewayAppID
+	cfg.MCPAPIAppID = w.MCPAPIAppID
+	cfg.AuthorityHost = w.AuthorityHost
+	cfg.GatewaySecretFile = secretFile
+	cfg.GatewaySecret = w.GatewaySecret
+	cfg.Upstream = w.UpstreamURL
+	cfg.Call = true
+	cfg.UpstreamProbe = true
+	cfg.CacheFile = filepath.Join(dir, "msal-cache.json")
+	cfg.DeviceCode = true
+	cfg.Lab = true
+	return w, cleanup, nil
+}
+
+func (a *app) printExchange(e wire.Exchange) {
+	status := fmt.Sprint(e.Status)
+	if e.Err != "" {
+		status = "error: " + e.Err
+	}
+	fmt.Fprintf(a.stderr, "→ %s %s\n← %s (%dms)\n", e.Method, e.URL, status, e.Duration.Milliseconds())
+}

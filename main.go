@@ -1,0 +1,120 @@
+// Command c7doctor diagnoses and smoke-tests an Azure API Management gateway
+// in front of the hosted Context7 MCP server, secured by Microsoft Entra ID
+// with an On-Behalf-Of exchange.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/c7doctor/c7doctor/checks"
+	"github.com/c7doctor/c7doctor/report"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv, time.Now, isTerminal))
+}
+
+// app is what every command works with; tests build it with fakes.
+type app struct {
+	stdin      io.Reader
+	stdout     io.Writer
+	stderr     io.Writer
+	getenv     func(string) (string, bool)
+	now        func() time.Time
+	isTerminal func(stream any) bool
+}
+
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exitError carries an exit code; its message, if any, goes to stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: report.ExitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// run builds the CLI and runs it; it returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
+	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm}
+	ctx, stop := a.signalContext(ctx)
+	defer stop()
+	cliApp := a.cli()
+	err := cliApp.RunContext(ctx, args)
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "c7doctor: "+ee.msg)
+		}
+		return ee.code
+	default:
+		// Errors from flag parsing and unknown commands are usage errors.
+		fmt.Fprintln(stderr, "c7doctor: "+err.Error())
+		return report.ExitUsage
+	}
+}
+
+// signalContext ends ctx with checks.ErrInterrupted on SIGINT or SIGTERM.
+func (a *app) signalContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			cancel(checks.ErrInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+func (a *app) cli() *cli.App {
+	return &cli.App{
+		Name:  "c7doctor",
+		Usage: "diagnose an Azure APIM gateway in front of Context7's MCP server, secured by Entra ID with OBO",
+		Description: "c7doctor walks the path an MCP client takes through the gateway of the guide\n" +
+			"\"Azure API Management as MCP gateway\" and names the broken hop, the Entra error\n" +
+			"and the guide section that fixes it.",
+		Reader:          a.stdin,
+		Writer:          a.stdout,
+		ErrWriter:       a.stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run() maps errors to exit codes
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError("%v", err)
+		},
+		Commands: []*cli.Command{
+			a.runCommand(),
+			a.explainCommand(),
+			a.checksCommand(),
+			a.versionCommand(),
+		},
+	}
+}
