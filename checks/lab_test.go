@@ -1,0 +1,89 @@
+package checks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+// labRun is a run against a fresh lab with the given faults, configured as
+// `c7doctor run --lab` configures it. tweak may adjust the config first.
+type labRun struct {
+	World  *lab.World
+	Env    *Env
+	Report *report.Report
+}
+
+func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) *labRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w, err := lab.Start(context.Background(), lab.Options{Faults: faults, SlowDelay: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	t.Cleanup(func() { w.Close() })
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "gateway-secret")
+	if err := os.WriteFile(secretFile, []byte(w.GatewaySecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{
+		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
+		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, ClientID: AzureCLIClientID,
+		AuthorityHost: w.AuthorityHost, GatewaySecretFile: secretFile, GatewaySecret: w.GatewaySecret,
+		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
+		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: 500 * time.Millisecond,
+		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
+	}
+	if tweak != nil {
+		tweak(cfg)
+	}
+	red := wire.NewRedactor()
+	red.Secret(w.GatewaySecret)
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
+		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
+			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
+		Stderr: nopWriter{},
+	}
+	rep := Run(ctx, env, All, sel)
+	return &labRun{World: w, Env: env, Report: rep}
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// firstFailure is the id of the first failed check, "" when none failed.
+func firstFailure(rep *report.Report) string {
+	for _, c := range rep.Checks {
+		if c.Status == report.Fail {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+// findingIDs lists the finding ids of a check.
+func findingIDs(rep *report.Report, check string) []string {
+	c, ok := rep.Find(check)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, f := range c.Findings {
+		out = append(out, f.ID)
+	}
+	return out
+}
