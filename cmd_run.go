@@ -208,7 +208,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		Only: splitIDs(c.StringSlice("only")), Skip: splitIDs(c.StringSlice("skip")),
 		Require: splitIDs(c.StringSlice("require")), Strict: c.Bool("strict"),
 	}
-	if err := s.sel.Validate(checks.All); err != nil {
+	if err := s.sel.Validate(a.checkList); err != nil {
 		return nil, usageError("%v", err)
 	}
 	_, noColor := a.getenv("NO_COLOR")
@@ -323,7 +323,7 @@ func (a *app) runAction(c *cli.Context) error {
 		}
 		defer fmt.Fprint(a.stderr, "\r\033[K")
 	}
-	rep := checks.Run(ctx, env, checks.All, s.sel)
+	rep := checks.Run(ctx, env, a.checkList, s.sel)
 	if stderrTerm {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}

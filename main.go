@@ -32,6 +32,8 @@ type app struct {
 	getenv     func(string) (string, bool)
 	now        func() time.Time
 	isTerminal func(stream any) bool
+	// checkList is the journey a run makes; tests replace it.
+	checkList []checks.Check
 }
 
 func isTerminal(stream any) bool {
@@ -54,7 +56,13 @@ func usageError(format string, args ...any) error {
 // run builds the CLI and runs it; it returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All}
+	return a.execute(ctx, args)
+}
+
+// execute runs the CLI for an app and maps errors to exit codes.
+func (a *app) execute(ctx context.Context, args []string) int {
+	stderr := a.stderr
 	ctx, stop := a.signalContext(ctx)
 	defer stop()
 	cliApp := a.cli()
@@ -110,11 +118,28 @@ func (a *app) cli() *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v", err)
 		},
-		Commands: []*cli.Command{
+		Commands: commandsWithUsageErrors(
 			a.runCommand(),
 			a.explainCommand(),
 			a.checksCommand(),
 			a.versionCommand(),
-		},
+		),
 	}
+}
+
+// commandsWithUsageErrors makes a bad flag on any command one line on
+// stderr and exit 2, instead of urfave/cli's help dump on stdout.
+func commandsWithUsageErrors(cmds ...*cli.Command) []*cli.Command {
+	var walk func([]*cli.Command)
+	walk = func(cs []*cli.Command) {
+		for _, c := range cs {
+			name := c.Name
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+				return usageError("%s: %v", name, err)
+			}
+			walk(c.Subcommands)
+		}
+	}
+	walk(cmds)
+	return cmds
 }

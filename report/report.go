@@ -51,7 +51,7 @@ func (g Guide) URL() string {
 }
 
 // GuideURL is where the setup guide is published.
-const GuideURL = "https://context7.com/docs/howto/azure-apim-gateway"
+const GuideURL = "https://context7.com/docs/enterprise/azure-apim"
 
 // Finding is one thing a check found.
 type Finding struct {

@@ -138,8 +138,8 @@ func writeFinding(ew *errWriter, p palette, f Finding) {
 
 func verdict(p palette, r *Report) string {
 	s := r.Summary
-	counts := fmt.Sprintf("%d checks: %d passed, %d warnings, %d failed, %d skipped",
-		len(r.Checks), s.Pass, s.Warn, s.Fail, s.Skip)
+	counts := fmt.Sprintf("%d checks: %d passed, %s, %d failed, %d skipped",
+		len(r.Checks), s.Pass, plural(s.Warn, "warning"), s.Fail, s.Skip)
 	var failed []string
 	for _, c := range r.Checks {
 		if c.Status == Fail {
@@ -190,4 +190,11 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
