@@ -40,8 +40,8 @@ func runCLI(t *testing.T, o cliOpts, args ...string) cliResult {
 	var stdout, stderr bytes.Buffer
 	a := &app{
 		stdin: strings.NewReader(o.stdin), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) (string, bool) { v, ok := o.env[k]; return v, ok },
-		now:    func() time.Time { return fakeNow },
+		getenv:     func(k string) (string, bool) { v, ok := o.env[k]; return v, ok },
+		now:        func() time.Time { return fakeNow },
 		isTerminal: func(any) bool { return o.terminal },
 		checkList:  o.checks,
 	}
