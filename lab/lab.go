@@ -81,6 +81,14 @@ type World struct {
 	gateway *gateway
 	c7      *context7
 	mu      sync.Mutex
+	logMu   sync.Mutex
+}
+
+// logf writes one line to the request log (Options.Log); safe for concurrent use.
+func (w *World) logf(format string, args ...any) {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	fmt.Fprintf(w.opts.Log, format+"\n", args...)
 }
 
 // Has reports whether the named fault is on.
@@ -144,7 +152,12 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	w.UpstreamURL = w.Context7URL + "/mcp/oauth"
 	w.MCPEndpoint = w.GatewayURL + "/" + w.APIPath + "/mcp"
 
-	w.tenant = newTenant(w)
+	if w.tenant, err = newTenant(w); err != nil {
+		tl.Close()
+		gl.Close()
+		cl.Close()
+		return nil, fmt.Errorf("lab: tenant: %w", err)
+	}
 	w.gateway = newGateway(w)
 	w.c7 = newContext7(w)
 	for _, s := range []struct {
