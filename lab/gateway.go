@@ -1,10 +1,398 @@
 package lab
 
-import "net/http"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
 
-// gateway is the fake APIM gateway. Placeholder until the gateway work lands.
-type gateway struct{ w *World }
+// gateway is the fake APIM instance. It holds the two APIs the guide creates:
+// "oauth-proxy" at the host root (PRM, AS metadata, /authorize, /token: Part 5)
+// and "context7-mcp" at /<api-path> with its single POST /mcp operation and
+// the OBO policy (Part 3). Anything else is answered the way APIM answers a
+// request no operation matches.
+type gateway struct {
+	w   *World
+	now func() time.Time
+	// tokenBase, when set, replaces the authority host for the calls the
+	// gateway makes to the tenant's token endpoint (tests stub that endpoint).
+	tokenBase string
 
-func newGateway(w *World) *gateway { return &gateway{w: w} }
+	mu  sync.Mutex
+	obo map[string]gatewayCacheEntry // cache-lookup-value / cache-store-value
+}
 
-func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) { http.NotFound(rw, r) }
+type gatewayCacheEntry struct {
+	value   string
+	expires time.Time
+}
+
+const (
+	// gatewayOBOCacheDuration is the policy's cache-store-value duration.
+	gatewayOBOCacheDuration = 3000 * time.Second
+	// gatewayOBOTimeout is the policy's send-request timeout.
+	gatewayOBOTimeout = 20 * time.Second
+	// gatewayMaxBody bounds what the gateway reads of a request or of the
+	// token endpoint's answer before it gives up.
+	gatewayMaxBody = 4 << 20
+)
+
+func newGateway(w *World) *gateway {
+	return &gateway{w: w, now: time.Now, obo: map[string]gatewayCacheEntry{}}
+}
+
+func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
+	defer func() { gwLogf(g.w, "gateway   %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
+	if g.w.Has("gateway-slow") {
+		// The delay comes before any byte of the answer, and gives up as soon
+		// as the client does (or the server shuts down and closes the conn).
+		t := time.NewTimer(g.w.opts.SlowDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			rec.status = 499
+			return
+		}
+	}
+	g.route(rec, r)
+}
+
+func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == "/.well-known/oauth-protected-resource" && r.Method == http.MethodGet:
+		g.protectedResourceMetadata(rw)
+	case path == "/.well-known/oauth-authorization-server" && r.Method == http.MethodGet && !g.w.Has("as-metadata-missing"):
+		g.authorizationServerMetadata(rw)
+	case path == "/authorize" && r.Method == http.MethodGet && !g.w.Has("authorize-broken"):
+		g.authorize(rw, r)
+	case path == "/token" && r.Method == http.MethodPost && !g.w.Has("token-proxy-broken"):
+		g.tokenProxy(rw, r)
+	case path == "/"+g.w.APIPath+"/mcp" && r.Method == http.MethodPost:
+		g.mcp(rw, r)
+	default:
+		// No operation matches: path-inserted well-knowns, openid-configuration,
+		// GET/DELETE on /mcp (the guide defines POST only) and the faults above.
+		gwAPIMError(rw, http.StatusNotFound, "Resource not found")
+	}
+}
+
+// gwAPIMError writes the body APIM itself sends when it answers instead of a
+// backend or a policy's return-response.
+func gwAPIMError(rw http.ResponseWriter, status int, message string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	fmt.Fprintf(rw, "{ \"statusCode\": %d, \"message\": %q }", status, message)
+}
+
+// gwInternalError is APIM's answer when a policy expression or a
+// send-request fails: the on-error section runs and, with only <base />, the
+// caller sees a 500 carrying an activity id.
+func gwInternalError(rw http.ResponseWriter) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(rw, "{ \"statusCode\": 500, \"message\": \"Internal server error\", \"activityId\": %q }", gwGUID())
+}
+
+// The bodies of the guide's prm-policy.xml and as-metadata-policy.xml,
+// character for character; the lab fills the placeholders the way an admin
+// following the guide would.
+const (
+	gatewayPRMTemplate = `{
+  "resource": "https://<your-apim-host>/context7",
+  "authorization_servers": ["https://<your-apim-host>"],
+  "scopes_supported": ["api://<gateway-app-id>/Mcp.Gateway.Access"],
+  "bearer_methods_supported": ["header"]
+}`
+	gatewayASTemplate = `{
+  "issuer": "https://<your-apim-host>",
+  "authorization_endpoint": "https://<your-apim-host>/authorize",
+  "token_endpoint": "https://<your-apim-host>/token",
+  "jwks_uri": "https://login.microsoftonline.com/<your-tenant-id>/discovery/v2.0/keys",
+  "response_types_supported": ["code"],
+  "grant_types_supported": ["authorization_code", "refresh_token"],
+  "code_challenge_methods_supported": ["S256"],
+  "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
+  "scopes_supported": ["openid", "profile", "email", "offline_access", "api://<gateway-app-id>/Mcp.Gateway.Access"]
+}`
+	// gatewayWrongResource is what prm-wrong-resource puts in "resource": an
+	// APIM host that is not this gateway (a copy from another instance).
+	gatewayWrongResource = "https://apim-context7-old.azure-api.net/context7"
+)
+
+func (g *gateway) fillTemplate(t string) string {
+	return strings.NewReplacer(
+		"https://login.microsoftonline.com/<your-tenant-id>", g.w.AuthorityHost+"/"+g.w.TenantID,
+		"https://<your-apim-host>/context7", g.w.GatewayURL+"/"+g.w.APIPath,
+		"https://<your-apim-host>", g.w.GatewayURL,
+		"<gateway-app-id>", g.w.GatewayAppID,
+	).Replace(t)
+}
+
+func (g *gateway) protectedResourceMetadata(rw http.ResponseWriter) {
+	body := gatewayPRMTemplate // prm-placeholder: pasted without replacing anything
+	if !g.w.Has("prm-placeholder") {
+		body = g.fillTemplate(body)
+	}
+	if g.w.Has("prm-wrong-resource") {
+		body = strings.Replace(body, `"resource": "`+g.w.GatewayURL+"/"+g.w.APIPath+`"`, `"resource": "`+gatewayWrongResource+`"`, 1)
+		body = strings.Replace(body, `"resource": "https://<your-apim-host>/context7"`, `"resource": "`+gatewayWrongResource+`"`, 1)
+	}
+	gwReturnResponse(rw, body)
+}
+
+func (g *gateway) authorizationServerMetadata(rw http.ResponseWriter) {
+	gwReturnResponse(rw, g.fillTemplate(gatewayASTemplate))
+}
+
+// gwReturnResponse answers like the guide's return-response policies:
+// 200, Content-Type application/json, the set-body text as is.
+func gwReturnResponse(rw http.ResponseWriter, body string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(http.StatusOK)
+	io.WriteString(rw, body)
+}
+
+// authorize is authorize-policy.xml: a 302 to the tenant's authorize endpoint
+// with context.Request.OriginalUrl.QueryString appended (it carries its "?").
+func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request) {
+	loc := g.w.AuthorityHost + "/" + g.w.TenantID + "/oauth2/v2.0/authorize"
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	rw.Header().Set("Location", loc)
+	rw.Header().Set("Content-Length", "0")
+	rw.WriteHeader(http.StatusFound)
+}
+
+// tokenProxy is the /token operation without a policy: APIM forwards it to
+// the API's service URL (the tenant's .../oauth2/v2.0) with the body intact
+// and hands back whatever comes, status included.
+func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request) {
+	body, err := gwReadBounded(r.Body, gatewayMaxBody)
+	if err != nil {
+		gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
+		return
+	}
+	target, _ := url.Parse(g.tokenURL())
+	target.RawQuery = r.URL.RawQuery
+	g.forward(rw, r, target, body, "", nil)
+}
+
+// tokenURL is the tenant's token endpoint, the service URL of the oauth-proxy
+// API plus /token, and the URL the OBO send-request calls.
+func (g *gateway) tokenURL() string {
+	base := g.w.AuthorityHost
+	if g.tokenBase != "" {
+		base = g.tokenBase
+	}
+	return base + "/" + g.w.TenantID + "/oauth2/v2.0/token"
+}
+
+// mcp is the context7-mcp API's POST /mcp with the guide's policy: validate
+// the caller's token, exchange it on the user's behalf (cached per oid),
+// forward to Context7's /mcp/oauth with the new token, stream the answer.
+func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
+	raw, claims, err := g.validateToken(r)
+	if err != nil {
+		gwLogf(g.w, "gateway   validate-azure-ad-token: %v", err)
+		if !g.w.Has("no-www-authenticate") {
+			rw.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+g.w.GatewayURL+`/.well-known/oauth-protected-resource"`)
+		}
+		gwAPIMError(rw, http.StatusUnauthorized, "Unauthorized.")
+		return
+	}
+	body, err := gwReadBounded(r.Body, gatewayMaxBody)
+	if err != nil {
+		gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
+		return
+	}
+	oid, _ := claims["oid"].(string)
+	oboToken, err := g.oboToken(r.Context(), oid, raw)
+	if err != nil {
+		gwLogf(g.w, "gateway   obo: %v", err)
+		gwInternalError(rw)
+		return
+	}
+	target, _ := url.Parse(g.w.Context7URL + "/mcp/oauth") // rewrite-uri template="/mcp/oauth"
+	target.RawQuery = r.URL.RawQuery
+	var modify func(*http.Response) error
+	if g.w.Has("sse-truncated") && gwIsInitialize(body) {
+		modify = gwCutFirstEvent
+	}
+	g.forward(rw, r, target, body, "Bearer "+oboToken, modify)
+}
+
+// oboToken is the policy's cache-lookup-value, send-request and
+// cache-store-value. Like the policy it never looks at the status: when the
+// tenant refuses, access_token is missing and the token is "" (the request
+// then goes on with "Authorization: Bearer "). A missing token is not cached.
+// A failed call or a body that is not JSON is an error in the policy.
+func (g *gateway) oboToken(ctx context.Context, oid, assertion string) (string, error) {
+	key := "obo-mcp-" + oid
+	g.mu.Lock()
+	if e, ok := g.obo[key]; ok && g.now().Before(e.expires) {
+		g.mu.Unlock()
+		return e.value, nil
+	}
+	g.mu.Unlock()
+
+	form := url.Values{
+		"grant_type":          {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
+		"client_id":           {g.w.GatewayAppID},
+		"client_secret":       {g.w.GatewaySecret},
+		"assertion":           {assertion},
+		"scope":               {"api://" + g.w.MCPAPIAppID + "/.default"},
+		"requested_token_use": {"on_behalf_of"},
+	}
+	ctx, cancel := context.WithTimeout(ctx, gatewayOBOTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.tokenURL(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", fmt.Errorf("send-request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := g.w.Client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("send-request: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := gwReadBounded(resp.Body, gatewayMaxBody)
+	if err != nil {
+		return "", fmt.Errorf("send-request: %w", err)
+	}
+	var answer map[string]any
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		return "", fmt.Errorf("token endpoint answered HTTP %d, not JSON: %w", resp.StatusCode, err)
+	}
+	token, _ := answer["access_token"].(string)
+	if token == "" {
+		code, _ := answer["error"].(string)
+		gwLogf(g.w, "gateway   obo refused (HTTP %d %s): forwarding an empty bearer token", resp.StatusCode, code)
+		return "", nil
+	}
+	g.mu.Lock()
+	g.obo[key] = gatewayCacheEntry{value: token, expires: g.now().Add(gatewayOBOCacheDuration)}
+	g.mu.Unlock()
+	return token, nil
+}
+
+// forward sends the request on to target and streams the answer back as it
+// comes (flushing after every read), headers and status included.
+func (g *gateway) forward(rw http.ResponseWriter, r *http.Request, target *url.URL, body []byte, authorization string, modify func(*http.Response) error) {
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL = target
+			pr.Out.Host = target.Host
+			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
+			pr.Out.ContentLength = int64(len(body))
+			pr.Out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			if authorization != "" {
+				pr.Out.Header.Set("Authorization", authorization)
+			}
+		},
+		Transport:      g.w.Client.Transport,
+		FlushInterval:  -1,
+		ModifyResponse: modify,
+		ErrorLog:       log.New(io.Discard, "", 0),
+		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				return // the caller went away
+			}
+			gwLogf(g.w, "gateway   backend: %v", err)
+			gwInternalError(rw)
+		},
+	}
+	proxy.ServeHTTP(rw, r)
+}
+
+// gwIsInitialize reports whether a JSON-RPC body is an initialize request.
+func gwIsInitialize(body []byte) bool {
+	var m struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Method == "initialize"
+}
+
+// gwCutFirstEvent is sse-truncated: of an event stream only the head of the
+// first event gets through, cut inside its data line, then the stream ends.
+// The upstream sends no event ids, so a client has nothing to resume from.
+func gwCutFirstEvent(resp *http.Response) error {
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return nil
+	}
+	resp.Body = &gwCutStream{src: resp.Body}
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+	return nil
+}
+
+type gwCutStream struct {
+	src  io.ReadCloser
+	head []byte
+	read bool
+}
+
+func (c *gwCutStream) Read(p []byte) (int, error) {
+	if !c.read {
+		c.read = true
+		event := gwReadEvent(c.src, 1<<20)
+		cut := len(event) / 2
+		if i := bytes.Index(event, []byte("data: ")); i >= 0 {
+			cut = i + len("data: ") + (len(event)-i-len("data: "))/2
+		}
+		c.head = event[:cut]
+	}
+	if len(c.head) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.head)
+	c.head = c.head[n:]
+	return n, nil
+}
+
+func (c *gwCutStream) Close() error { return c.src.Close() }
+
+// gwReadEvent reads up to the end of the first SSE event (a blank line), EOF or
+// limit bytes, whichever comes first.
+func gwReadEvent(r io.Reader, limit int) []byte {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	for len(buf) < limit {
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
+			return buf[:i+2]
+		}
+		if err != nil {
+			break
+		}
+	}
+	return buf
+}
+
+var gwErrBodyTooLarge = errors.New("body too large")
+
+// gwReadBounded reads all of r, refusing more than limit bytes.
+func gwReadBounded(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, gwErrBodyTooLarge
+	}
+	return b, nil
+}
