@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,6 +113,7 @@ func wantClaims(t *testing.T, claims map[string]any, want map[string]any) {
 }
 
 func TestDeviceCodeSignsTheDefaultUserIn(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	c := publicClient(t, w, AzureCLIAppID)
 	res, err := deviceCodeToken(t, w, c, gatewayScope(w))
@@ -150,6 +152,7 @@ func TestDeviceCodeSignsTheDefaultUserIn(t *testing.T) {
 }
 
 func TestDeviceCodeDefaultScopeIsEchoedExpanded(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	// The gateway app itself signs in too: it is a public client in the lab.
 	c := publicClient(t, w, w.GatewayAppID)
@@ -165,6 +168,7 @@ func TestDeviceCodeDefaultScopeIsEchoedExpanded(t *testing.T) {
 }
 
 func TestSilentCallsRedeemTheRefreshToken(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	c := publicClient(t, w, AzureCLIAppID)
 	first, err := deviceCodeToken(t, w, c, gatewayScope(w))
@@ -199,6 +203,7 @@ func TestSilentCallsRedeemTheRefreshToken(t *testing.T) {
 }
 
 func TestOnBehalfOfIssuesTheMCPAPIToken(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	user, err := deviceCodeToken(t, w, publicClient(t, w, AzureCLIAppID), gatewayScope(w))
 	if err != nil {
@@ -221,6 +226,7 @@ func TestOnBehalfOfIssuesTheMCPAPIToken(t *testing.T) {
 
 // The guide's APIM policy posts the exchange itself: no OpenID scopes, no client_info.
 func TestOnBehalfOfAsAPIMPostsIt(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	assertion := w.MintToken(w.UserTokenClaims(DefaultUser))
 	status, body := postForm(t, w, "/"+w.TenantID+"/oauth2/v2.0/token", url.Values{
@@ -242,6 +248,7 @@ func TestOnBehalfOfAsAPIMPostsIt(t *testing.T) {
 }
 
 func TestOnBehalfOfRefusesWhatEntraRefuses(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	good := w.UserTokenClaims(DefaultUser)
 	with := func(k string, v any) string {
@@ -297,6 +304,7 @@ func assertMSALEntraError(t *testing.T, err error, status int, code string, aads
 }
 
 func TestAuthorizationCodeWithPKCE(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	c := publicClient(t, w, w.GatewayAppID)
 	redirect := "http://127.0.0.1:33418/"
@@ -341,4 +349,53 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 func pkceChallenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func TestInteractiveAuthorizeAsksForConsent(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t, Options{Interactive: true})
+	redirect := "http://127.0.0.1:33418/"
+	authURL := w.AuthorityHost + "/" + w.TenantID + "/oauth2/v2.0/authorize?" + url.Values{
+		"client_id": {w.GatewayAppID}, "response_type": {"code"}, "redirect_uri": {redirect},
+		"scope": {gatewayScope(w)[0] + " openid"}, "state": {"st"},
+	}.Encode()
+	resp, err := w.Client.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `name="redirect_uri" value="http://127.0.0.1:33418/"`) {
+		t.Fatalf("consent page: %d %s", resp.StatusCode, page)
+	}
+	post := func(action string) *url.URL {
+		t.Helper()
+		form := url.Values{"client_id": {w.GatewayAppID}, "response_type": {"code"}, "redirect_uri": {redirect},
+			"scope": {gatewayScope(w)[0]}, "state": {"st"}, "action": {action}}
+		resp, err := w.Client.PostForm(w.AuthorityHost+"/"+w.TenantID+"/oauth2/v2.0/authorize", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || loc.Query().Get("state") != "st" {
+			t.Fatalf("%s: %d %s", action, resp.StatusCode, loc)
+		}
+		return loc
+	}
+	if loc := post("cancel"); loc.Query().Get("error") != "access_denied" || !strings.HasPrefix(loc.Query().Get("error_description"), "AADSTS65004: ") {
+		t.Errorf("cancel redirected to %s", loc)
+	}
+	if loc := post("accept"); !strings.HasPrefix(loc.Query().Get("code"), codePrefix) {
+		t.Errorf("accept redirected to %s", loc)
+	}
+	// A redirect URI the app does not hold is refused on a page, not sent back.
+	resp, err = w.Client.Get(strings.Replace(authURL, url.QueryEscape(redirect), url.QueryEscape("https://evil.example/cb"), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Location") != "" {
+		t.Errorf("foreign redirect URI: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

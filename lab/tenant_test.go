@@ -135,6 +135,7 @@ func jsonKeys(t *testing.T, b []byte) []string {
 }
 
 func TestDiscoveryHasEntrasShapeOnTheLabHost(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	for _, tenant := range []string{w.TenantID, w.TenantDomain, strings.ToUpper(w.TenantDomain)} {
 		var doc map[string]any
@@ -181,6 +182,7 @@ func TestDiscoveryHasEntrasShapeOnTheLabHost(t *testing.T) {
 }
 
 func TestUnknownTenantIsRefusedAsEntraDoes(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	resp, err := w.Client.Get(w.AuthorityHost + "/fabrikam.onmicrosoft.com/v2.0/.well-known/openid-configuration")
 	if err != nil {
@@ -193,6 +195,7 @@ func TestUnknownTenantIsRefusedAsEntraDoes(t *testing.T) {
 }
 
 func TestJWKSPublishesTheSigningKeyAsEntraDoes(t *testing.T) {
+	t.Parallel()
 	w := startWorld(t, Options{})
 	var set struct {
 		Keys []map[string]any `json:"keys"`
