@@ -67,13 +67,13 @@ func TestParseSSE(t *testing.T) {
 		},
 		{
 			name: "cut inside the data line", ended: true,
-			in:   "event: message\ndata: {\"jsonrpc\":\"2.0\",\"res",
-			cut:  true, partial: `{"jsonrpc":"2.0","res`,
+			in:  "event: message\ndata: {\"jsonrpc\":\"2.0\",\"res",
+			cut: true, partial: `{"jsonrpc":"2.0","res`,
 		},
 		{
 			name: "cut after the data line, before the blank line", ended: true,
-			in:   "event: message\ndata: {}\n",
-			cut:  true, partial: "{}",
+			in:  "event: message\ndata: {}\n",
+			cut: true, partial: "{}",
 		},
 		{
 			name: "cut after the event line", ended: true,
