@@ -62,7 +62,9 @@ func OnBehalfOf(ctx context.Context, r OBORequest) (*OBOResult, error) {
 	if err != nil {
 		return nil, &OBOError{Err: fmt.Errorf("secret: %w", err)}
 	}
-	opts := []confidential.Option{confidential.WithInstanceDiscovery(KnownAuthorityHost(r.AuthorityHost))}
+	// Instance discovery asks login.microsoftonline.com about the authority:
+	// right for Microsoft's clouds, wrong for any other host (the lab).
+	opts := []confidential.Option{confidential.WithInstanceDiscovery(KnownAuthorityHost(hostOf(r.AuthorityHost)))}
 	if r.HTTPClient != nil {
 		opts = append(opts, confidential.WithHTTPClient(r.HTTPClient))
 	}
@@ -97,24 +99,10 @@ func oboAuthority(host, tenant string) (string, error) {
 	return strings.TrimRight(host, "/") + "/" + tenant, nil
 }
 
-// knownAuthorityHosts are Entra's public and national clouds: MSAL's
-// instance discovery knows them. Any other host (a private cloud, the lab)
-// must not be validated against login.microsoftonline.com.
-var knownAuthorityHosts = []string{
-	"login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net",
-	"login.microsoftonline.us", "login.usgovcloudapi.net", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn",
-}
-
-// KnownAuthorityHost reports whether MSAL's instance discovery applies to host.
-func KnownAuthorityHost(host string) bool {
-	u, err := url.Parse(host)
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return false
+		return ""
 	}
-	for _, h := range knownAuthorityHosts {
-		if strings.EqualFold(u.Hostname(), h) {
-			return true
-		}
-	}
-	return false
+	return u.Hostname()
 }

@@ -127,16 +127,3 @@ func TestOnBehalfOfBadAuthority(t *testing.T) {
 		}
 	}
 }
-
-func TestKnownAuthorityHost(t *testing.T) {
-	for host, want := range map[string]bool{
-		"https://login.microsoftonline.com":    true,
-		"https://LOGIN.microsoftonline.us/":    true,
-		"https://127.0.0.1:8443":               false,
-		"https://login.microsoftonline.com.ev": false,
-	} {
-		if got := KnownAuthorityHost(host); got != want {
-			t.Errorf("%s: %v, want %v", host, got, want)
-		}
-	}
-}
