@@ -45,6 +45,7 @@ func runFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "skip", Usage: "skip these checks and what needs them"},
 		&cli.StringSliceFlag{Name: "require", Usage: "checks that must run: a skip makes the run incomplete (exit 3)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: " + strings.Join(report.Formats(), ", ")},
+		&cli.StringSliceFlag{Name: "out", Usage: "also write the report as FORMAT to FILE, e.g. --out junit=reports/c7doctor.xml (repeatable)"},
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per-request timeout"},
 		&cli.DurationFlag{Name: "deadline", Value: 2 * time.Minute, Usage: "deadline of the whole run (device-code waiting does not count)"},
 		&cli.BoolFlag{Name: "strict", Usage: "a warning fails the run (exit 1)"},
@@ -278,6 +279,10 @@ func (a *app) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	outs, err := parseOutputs(c.StringSlice("out"))
+	if err != nil {
+		return err
+	}
 	ctx := c.Context
 	red := wire.NewRedactor()
 	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
@@ -327,9 +332,13 @@ func (a *app) runAction(c *cli.Context) error {
 	if stderrTerm {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}
+	redactReport(rep, red)
 	out := red.Writer(a.stdout)
 	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}
+	}
+	if err := writeOutputs(outs, rep, red.Writer); err != nil {
+		return outputFailure(rep, err)
 	}
 	if rep.ExitCode != 0 {
 		return &exitError{code: rep.ExitCode}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+// extraOutput is one --out FORMAT=FILE: a report written to a file from the
+// same run that writes stdout, so that one run feeds a person and CI at once.
+type extraOutput struct {
+	format string
+	path   string
+}
+
+// parseOutputs checks every --out before the run starts: a typo must not
+// cost a whole run to find out.
+func parseOutputs(values []string) ([]extraOutput, error) {
+	var outs []extraOutput
+	seen := map[string]string{}
+	for _, v := range values {
+		format, path, ok := strings.Cut(v, "=")
+		format = strings.TrimSpace(format)
+		if !ok || path == "" {
+			return nil, usageError("--out: expected FORMAT=FILE (FORMAT one of %s), got %q", strings.Join(report.Formats(), ", "), v)
+		}
+		if !contains(report.Formats(), format) {
+			return nil, usageError("--out %s: unknown format %q (expected one of %s)", v, format, strings.Join(report.Formats(), ", "))
+		}
+		clean := filepath.Clean(path)
+		if prev, dup := seen[clean]; dup {
+			return nil, usageError("--out %s: %s is already the file of --out %s", v, path, prev)
+		}
+		seen[clean] = v
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			return nil, usageError("--out %s: %s is a directory", v, path)
+		}
+		outs = append(outs, extraOutput{format: format, path: path})
+	}
+	return outs, nil
+}
+
+// redactReport passes every string of the report through the redactor before
+// any renderer sees it. Redacting the rendered bytes alone is not enough: a
+// renderer that escapes (Markdown turns "_" into "\_", XML "&" into "&amp;")
+// would hide a secret or a token's signature from the pattern that should
+// catch it.
+func redactReport(rep *report.Report, red *wire.Redactor) {
+	s := red.String
+	each := func(list []string) {
+		for i := range list {
+			list[i] = s(list[i])
+		}
+	}
+	t := &rep.Target
+	t.Gateway, t.MCPEndpoint, t.Tenant = s(t.Gateway), s(t.MCPEndpoint), s(t.Tenant)
+	t.GatewayAppID, t.MCPAPIAppID = s(t.GatewayAppID), s(t.MCPAPIAppID)
+	for i := range rep.Checks {
+		c := &rep.Checks[i]
+		c.Title, c.Summary = s(c.Title), s(c.Summary)
+		for j := range c.Evidence {
+			c.Evidence[j].Key, c.Evidence[j].Value = s(c.Evidence[j].Key), s(c.Evidence[j].Value)
+		}
+		for j := range c.Findings {
+			f := &c.Findings[j]
+			f.Title, f.Detail, f.TraceID, f.CorrelationID = s(f.Title), s(f.Detail), s(f.TraceID), s(f.CorrelationID)
+			each(f.Fix)
+			each(f.Commands)
+		}
+	}
+}
+
+// writeOutputs renders the report into each file through wrap, the
+// redactor's writer. Each file is written whole or not at all: a report cut
+// off by a full disk must not pass for a short run.
+func writeOutputs(outs []extraOutput, rep *report.Report, wrap func(io.Writer) io.Writer) error {
+	var errs []error
+	for _, o := range outs {
+		if err := writeOutput(o, rep, wrap); err != nil {
+			errs = append(errs, fmt.Errorf("--out %s=%s: %w", o.format, o.path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func writeOutput(o extraOutput, rep *report.Report, wrap func(io.Writer) io.Writer) error {
+	dir := filepath.Dir(o.path)
+	// CI jobs write reports into folders that do not exist yet.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := report.Render(o.format, wrap(tmp), rep, report.Options{}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), o.path)
+}
+
+// outputFailure keeps the run's own verdict when it has one: a broken
+// gateway stays exit 1 even if its JUnit file could not be written. A
+// healthy run whose report is missing is incomplete for CI.
+func outputFailure(rep *report.Report, err error) error {
+	code := rep.ExitCode
+	if code == report.ExitHealthy {
+		code = report.ExitIncomplete
+	}
+	return &exitError{code: code, msg: err.Error()}
+}
