@@ -2,36 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
-
-// cliResult is one in-process run of the CLI.
-type cliResult struct {
-	code           int
-	stdout, stderr string
-}
-
-// cliCall runs the CLI in-process with the given environment and stdin; a
-// terminal probe answering term for every stream.
-func cliCall(t *testing.T, env map[string]string, stdin string, term bool, args ...string) cliResult {
-	t.Helper()
-	var out, errb bytes.Buffer
-	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	now := func() time.Time { return time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC) }
-	code := run(context.Background(), append([]string{"c7doctor"}, args...), strings.NewReader(stdin), &out, &errb,
-		getenv, now, func(any) bool { return term })
-	return cliResult{code: code, stdout: out.String(), stderr: errb.String()}
-}
 
 func TestOutFlagRejectsBadValuesBeforeTheRun(t *testing.T) {
 	dir := t.TempDir()
@@ -48,7 +28,7 @@ func TestOutFlagRejectsBadValuesBeforeTheRun(t *testing.T) {
 		// No gateway on loopback: had the run started, it would fail
 		// differently. A bad --out is a usage error before any request.
 		args := append([]string{"run", "--gateway", "https://127.0.0.1:1", "--timeout", "50ms"}, tc.args...)
-		r := cliCall(t, nil, "", false, args...)
+		r := runCLI(t, cliOpts{}, args...)
 		if r.code != report.ExitUsage || !strings.Contains(r.stderr, "--out") || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming --out and %q", tc.args, r.code, r.stderr, tc.want)
 		}
@@ -66,7 +46,7 @@ func TestOutFlagWritesEachFormatFromOneRun(t *testing.T) {
 	if err := os.WriteFile(mdPath, []byte("stale report from an earlier run"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := cliCall(t, nil, "", false, "run", "--lab", "--only", "challenge",
+	r := runCLI(t, cliOpts{}, "run", "--lab", "--only", "challenge",
 		"--out", "junit="+junitPath, "--out", "markdown="+mdPath, "--out", "json="+jsonPath)
 	if r.code != 0 && r.code != report.ExitFailed {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
