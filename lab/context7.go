@@ -62,7 +62,7 @@ func newContext7(w *World) *context7 {
 
 func (c *context7) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
-	defer func() { gwLogf(c.w, "context7  %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
+	defer func() { c.w.logf("context7  %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
 	h := rec.Header()
 	h.Set("X-Powered-By", "Express")
 	h.Set("Access-Control-Allow-Origin", "*")
@@ -162,7 +162,7 @@ func (c *context7) serveMCP(rw http.ResponseWriter, r *http.Request, oauth bool)
 	apiKey := c7APIKey(r)
 	if oauth {
 		if msg := c.authenticate(apiKey); msg != "" {
-			gwLogf(c.w, "context7  401: %s", msg)
+			c.w.logf("context7  401: %s", msg)
 			c7RPCError(rw, http.StatusUnauthorized, -32001, msg, c7ExpressJSON)
 			return
 		}

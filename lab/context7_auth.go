@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
@@ -159,17 +160,28 @@ func (c *context7) verifySignature(parts []string) string {
 	if json.Unmarshal(rawHeader, &header) != nil {
 		return "Invalid token"
 	}
-	if header.Alg != "RS256" || (header.Kid != "" && header.Kid != c.w.keyID) {
-		return "Invalid token"
+	keys := gwPublishedKeys(c.w)
+	var candidates []*rsa.PublicKey
+	if header.Kid == "" {
+		for _, k := range keys {
+			candidates = append(candidates, k) // jose tries every matching key
+		}
+	} else if k, ok := keys[header.Kid]; ok {
+		candidates = append(candidates, k)
+	}
+	if header.Alg != "RS256" || len(candidates) == 0 {
+		return "Invalid token" // JWKSNoMatchingKey
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
 		return "Invalid token"
 	}
-	if jwt.SigningMethodRS256.Verify(parts[0]+"."+parts[1], sig, c.w.signKey.Public()) != nil {
-		return "Invalid signature"
+	for _, k := range candidates {
+		if jwt.SigningMethodRS256.Verify(parts[0]+"."+parts[1], sig, k) == nil {
+			return ""
+		}
 	}
-	return ""
+	return "Invalid signature"
 }
 
 // apiRefusal is what the Context7 API answers a tool call's key with, as the

@@ -53,7 +53,7 @@ func newGateway(w *World) *gateway {
 
 func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
-	defer func() { gwLogf(g.w, "gateway   %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
+	defer func() { g.w.logf("gateway   %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
 	if g.w.Has("gateway-slow") {
 		// The delay comes before any byte of the answer, and gives up as soon
 		// as the client does (or the server shuts down and closes the conn).
@@ -103,7 +103,7 @@ func gwAPIMError(rw http.ResponseWriter, status int, message string) {
 func gwInternalError(rw http.ResponseWriter) {
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(http.StatusInternalServerError)
-	fmt.Fprintf(rw, "{ \"statusCode\": 500, \"message\": \"Internal server error\", \"activityId\": %q }", gwGUID())
+	fmt.Fprintf(rw, "{ \"statusCode\": 500, \"message\": \"Internal server error\", \"activityId\": %q }", newGUID())
 }
 
 // The bodies of the guide's prm-policy.xml and as-metadata-policy.xml,
@@ -207,7 +207,7 @@ func (g *gateway) tokenURL() string {
 func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
 	raw, claims, err := g.validateToken(r)
 	if err != nil {
-		gwLogf(g.w, "gateway   validate-azure-ad-token: %v", err)
+		g.w.logf("gateway   validate-azure-ad-token: %v", err)
 		if !g.w.Has("no-www-authenticate") {
 			rw.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+g.w.GatewayURL+`/.well-known/oauth-protected-resource"`)
 		}
@@ -222,7 +222,7 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
 	oid, _ := claims["oid"].(string)
 	oboToken, err := g.oboToken(r.Context(), oid, raw)
 	if err != nil {
-		gwLogf(g.w, "gateway   obo: %v", err)
+		g.w.logf("gateway   obo: %v", err)
 		gwInternalError(rw)
 		return
 	}
@@ -280,7 +280,7 @@ func (g *gateway) oboToken(ctx context.Context, oid, assertion string) (string, 
 	token, _ := answer["access_token"].(string)
 	if token == "" {
 		code, _ := answer["error"].(string)
-		gwLogf(g.w, "gateway   obo refused (HTTP %d %s): forwarding an empty bearer token", resp.StatusCode, code)
+		g.w.logf("gateway   obo refused (HTTP %d %s): forwarding an empty bearer token", resp.StatusCode, code)
 		return "", nil
 	}
 	g.mu.Lock()
@@ -311,7 +311,7 @@ func (g *gateway) forward(rw http.ResponseWriter, r *http.Request, target *url.U
 			if r.Context().Err() != nil {
 				return // the caller went away
 			}
-			gwLogf(g.w, "gateway   backend: %v", err)
+			g.w.logf("gateway   backend: %v", err)
 			gwInternalError(rw)
 		},
 	}

@@ -63,7 +63,7 @@ func gwOBOClaims(w *World) jwt.MapClaims {
 // gwMint signs claims with the tenant's key, as the tenant would.
 func gwMint(t *testing.T, w *World, claims jwt.MapClaims) string {
 	t.Helper()
-	return gwMintWith(t, w.signKey, w.keyID, claims)
+	return w.MintToken(claims)
 }
 
 func gwMintWith(t *testing.T, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {

@@ -39,10 +39,11 @@ func (g *gateway) validateToken(r *http.Request) (string, jwt.MapClaims, error) 
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		if kid != g.w.keyID {
+		key, ok := gwPublishedKeys(g.w)[kid]
+		if !ok {
 			return nil, fmt.Errorf("kid %q is not among the tenant's signing keys", kid)
 		}
-		return g.w.signKey.Public(), nil
+		return key, nil
 	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithLeeway(0))
 	if err != nil {
 		return "", nil, fmt.Errorf("token: %w", err)

@@ -1,11 +1,8 @@
 package lab
 
 import (
-	"crypto/rand"
-	"fmt"
+	"crypto/rsa"
 	"net/http"
-	"strings"
-	"sync"
 )
 
 // gwStatusRecorder remembers the status for the request log. Unwrap lets
@@ -23,26 +20,16 @@ func (s *gwStatusRecorder) WriteHeader(code int) {
 
 func (s *gwStatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// gwGUID is a random GUID in Azure's lower-case form.
-func gwGUID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// gwLogf writes one line to the world's request log. Lines never carry a
-// token, a secret or a request body.
-func gwLogf(w *World, format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	if !strings.HasSuffix(line, "\n") {
-		line += "\n"
+// gwPublishedKeys are the keys the tenant publishes in its JWKS, by kid:
+// what APIM and Context7 fetch to check a signature.
+func gwPublishedKeys(w *World) map[string]*rsa.PublicKey {
+	keys := map[string]*rsa.PublicKey{w.keyID: &w.signKey.PublicKey}
+	if w.tenant != nil {
+		for _, k := range []*signingKey{w.tenant.key, w.tenant.spare} {
+			if k != nil {
+				keys[k.kid] = &k.priv.PublicKey
+			}
+		}
 	}
-	gwLogMu.Lock()
-	defer gwLogMu.Unlock()
-	w.opts.Log.Write([]byte(line))
+	return keys
 }
-
-// gwLogMu keeps lines whole when several servers log at once.
-var gwLogMu sync.Mutex
