@@ -91,6 +91,7 @@ func (t *tenant) deviceCode(rw http.ResponseWriter, r *http.Request) error {
 		expires:    time.Now().Add(deviceCodeLife),
 	}
 	t.mu.Lock()
+	t.pruneExpired(time.Now())
 	t.devices[g.deviceCode] = g
 	t.issued = append(t.issued, g.deviceCode)
 	t.mu.Unlock()
@@ -140,6 +141,23 @@ func (t *tenant) pollDeviceCode(code, clientID string, now time.Time) (*deviceGr
 		return g, nil
 	}
 	return nil, errAuthorizationPending()
+}
+
+// pruneExpired forgets device codes and authorization codes past their
+// expiry a minute ago, so a long-running lab does not grow; the minute
+// leaves late polls their expired_token answer. Called with t.mu held.
+func (t *tenant) pruneExpired(now time.Time) {
+	cutoff := now.Add(-time.Minute)
+	for k, g := range t.devices {
+		if g.expires.Before(cutoff) {
+			delete(t.devices, k)
+		}
+	}
+	for k, g := range t.codes {
+		if g.expires.Before(cutoff) {
+			delete(t.codes, k)
+		}
+	}
 }
 
 // deviceByUserCode finds a pending sign-in by the code a person typed,

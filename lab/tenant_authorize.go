@@ -143,6 +143,7 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 		user: DefaultUser, sid: newGUID(), expires: time.Now().Add(codeLife),
 	}
 	t.mu.Lock()
+	t.pruneExpired(time.Now())
 	t.codes[code] = g
 	t.issued = append(t.issued, code)
 	t.mu.Unlock()
