@@ -125,7 +125,7 @@ func (p *PublicClient) pickAccount(accounts []public.Account) (public.Account, b
 		}
 		fallback = append(fallback, a)
 	}
-	if !isGUID(p.opts.Tenant) && len(fallback) == 1 {
+	if !IsGUID(p.opts.Tenant) && len(fallback) == 1 {
 		return fallback[0], true
 	}
 	return public.Account{}, false
@@ -177,7 +177,8 @@ func (p *PublicClient) result(res public.AuthResult) Result {
 	}
 }
 
-func isGUID(s string) bool {
+// IsGUID reports a GUID in its 8-4-4-4-12 form.
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
