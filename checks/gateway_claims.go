@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/c7doctor/c7doctor/auth"
+	"github.com/c7doctor/c7doctor/report"
 )
 
 // GatewayScopeName is the scope the Gateway app exposes (Part 2 Step 2).
@@ -60,7 +61,15 @@ func runGatewayClaims(_ context.Context, env *Env, r *Result) {
 		r.Find("token-no-oid", "The token has no oid claim.")
 	}
 	claimsLifetime(r, tok, env)
-	if !r.Failed() {
+	if r.Failed() {
+		// The summary names the first error, not an earlier warning.
+		for _, f := range r.findings {
+			if f.Severity == report.Error {
+				r.Summary("%s", f.Title)
+				break
+			}
+		}
+	} else {
 		left := ""
 		if c.Exp != nil {
 			left = ", expires " + auth.Relative(c.Exp.Time, env.Now())
