@@ -120,6 +120,7 @@ func (a *app) cli() *cli.App {
 		},
 		Commands: commandsWithUsageErrors(
 			a.runCommand(),
+			labCommand(a),
 			a.explainCommand(),
 			a.checksCommand(),
 			a.versionCommand(),
