@@ -179,13 +179,12 @@ func TestOBOFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
 			w := startWorld(t, Options{Faults: []string{tc.fault}})
 			res := signIn(t, w)
 			_, err := oboToken(t, w, w.GatewaySecret, res.AccessToken, mcpDefault(w))
 			assertMSALEntraError(t, err, tc.status, tc.err, tc.code)
 			if tc.check != nil {
-				var ce msalerrors.CallErr
-				errors.As(err, &ce)
 				// The body was read once by assertMSALEntraError; MSAL keeps a copy in the error text.
 				_, text, _ := strings.Cut(err.Error(), "\n")
 				var body map[string]any
