@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -90,28 +91,13 @@ func writeOutputs(outs []extraOutput, rep *report.Report, wrap func(io.Writer) i
 }
 
 func writeOutput(o extraOutput, rep *report.Report, wrap func(io.Writer) io.Writer) error {
-	dir := filepath.Dir(o.path)
-	// CI jobs write reports into folders that do not exist yet.
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	var buf bytes.Buffer
+	if err := report.Render(o.format, wrap(&buf), rep, report.Options{}); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := report.Render(o.format, wrap(tmp), rep, report.Options{}); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), o.path)
+	// CI jobs write reports into folders that do not exist yet:
+	// writeFileAtomic creates them.
+	return writeFileAtomic(o.path, buf.Bytes(), 0o644)
 }
 
 // outputFailure keeps the run's own verdict when it has one: a broken

@@ -124,6 +124,7 @@ func (a *app) cli() *cli.App {
 			a.explainCommand(),
 			a.checksCommand(),
 			a.versionCommand(),
+			a.initCommand(),
 		),
 	}
 }
