@@ -383,7 +383,7 @@ func gwReadEvent(r io.Reader, limit int) []byte {
 	return buf
 }
 
-var gwErrBodyTooLarge = errors.New("body too large")
+var errGatewayBodyTooLarge = errors.New("body too large")
 
 // gwReadBounded reads all of r, refusing more than limit bytes.
 func gwReadBounded(r io.Reader, limit int64) ([]byte, error) {
@@ -392,7 +392,7 @@ func gwReadBounded(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, gwErrBodyTooLarge
+		return nil, errGatewayBodyTooLarge
 	}
 	return b, nil
 }

@@ -33,7 +33,7 @@ func (g *gateway) validateToken(r *http.Request) (string, jwt.MapClaims, error) 
 	}
 	scheme, raw, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return "", nil, errors.New("Authorization is not a Bearer token")
+		return "", nil, errors.New("the Authorization header is not a Bearer token")
 	}
 	raw = strings.TrimSpace(raw)
 	claims := jwt.MapClaims{}
