@@ -1,0 +1,236 @@
+package checks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strings"
+
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+// tenantDiscovery is what c7doctor reads of a tenant's v2 OpenID configuration.
+type tenantDiscovery struct {
+	URL     string
+	Issuer  string
+	JWKSURI string
+	GUID    string // from the issuer
+}
+
+// runTenantKeys reads the tenant's v2 OpenID configuration and signing
+// keys, resolves a tenant given as a domain to its GUID, and compares the
+// tenants the gateway named earlier once both sides are GUIDs.
+func runTenantKeys(ctx context.Context, env *Env, r *Result) {
+	cfg := env.Config
+	given := cfg.Tenant
+	disc, resp, fail := fetchTenantDiscovery(ctx, env, given)
+	if resp != nil {
+		recordExchange(r, "", resp)
+	}
+	if fail != nil {
+		if fail.noAnswer != nil {
+			reportNoAnswer(r, env, "GET the tenant's OpenID configuration", fail.url, fail.noAnswer, "authority-unreachable")
+			return
+		}
+		r.Find(fail.id, fail.detail, fail.opts...)
+		return
+	}
+	st := env.State
+	st.TenantGUID, st.Issuer, st.JWKSURI = disc.GUID, disc.Issuer, disc.JWKSURI
+	r.Evidence("issuer", disc.Issuer)
+	if !strings.EqualFold(given, disc.GUID) {
+		if discoveryGUID.MatchString(given) {
+			r.Find("tenant-issuer-mismatch", fmt.Sprintf("The discovery document of tenant %s names issuer %s, another tenant.", given, disc.Issuer))
+			return
+		}
+		r.Evidence("tenant_resolved", given+" → "+disc.GUID)
+	}
+	// From here on every comparison is between GUIDs.
+	cfg.Tenant = disc.GUID
+	env.Target.Tenant = disc.GUID
+
+	fetchTenantKeys(ctx, env, r, disc)
+	compareSeenTenants(ctx, env, r, disc.GUID)
+	if !r.Failed() {
+		r.Summary("tenant %s, issuer %s", disc.GUID, disc.Issuer)
+	}
+}
+
+// tenantFailure is why a tenant's discovery could not be read: a catalog
+// finding for the run's own tenant.
+type tenantFailure struct {
+	id, detail string
+	opts       []FindingOption
+	noAnswer   error // a transport error, reported by reportNoAnswer
+	url        string
+}
+
+// fetchTenantDiscovery reads <authority>/<tenant>/v2.0/.well-known/openid-configuration.
+func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenantDiscovery, *wire.Response, *tenantFailure) {
+	authority := strings.TrimRight(env.Config.AuthorityHost, "/")
+	u := authority + "/" + url.PathEscape(tenant) + "/v2.0/.well-known/openid-configuration"
+	resp, err := fetchMetadata(ctx, env, u)
+	if err != nil {
+		return nil, nil, &tenantFailure{noAnswer: err, url: u}
+	}
+	fail := func(id, format string, args ...any) (*tenantDiscovery, *wire.Response, *tenantFailure) {
+		return nil, resp, &tenantFailure{id: id, detail: fmt.Sprintf(format, args...), url: u}
+	}
+	if resp.StatusCode != 200 {
+		if e, ok := parseEntraError(resp.Body); ok && (tenantNotFoundCodes[e.ErrorCodes[0]] || e.Error == "invalid_tenant") {
+			return nil, resp, &tenantFailure{id: "tenant-not-found", url: u,
+				detail: fmt.Sprintf("Entra does not know tenant %q: %s", tenant, firstLineOf(e.ErrorDescription)),
+				opts:   []FindingOption{WithEntra(e.ErrorCodes, e.TraceID, e.CorrelationID)}}
+		}
+		return fail("tenant-discovery-invalid", "GET %s answered %s with %s.", u, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated))
+	}
+	obj, err := metaObject(resp.Body)
+	if err != nil {
+		return fail("tenant-discovery-invalid", "%s: %v", u, err)
+	}
+	d := &tenantDiscovery{URL: u}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"issuer", &d.Issuer}, {"jwks_uri", &d.JWKSURI}} {
+		v, _, err := metaString(obj, f.name)
+		if err != nil || v == "" {
+			return fail("tenant-discovery-invalid", "%s has no usable %s.", u, f.name)
+		}
+		*f.dst = v
+	}
+	iu, problem := judgeURL(d.Issuer)
+	if problem != "" || !wire.SameOrigin(iu, authority) {
+		return fail("tenant-issuer-mismatch", "%s names issuer %q, not one on %s.", u, d.Issuer, authority)
+	}
+	guid, rest := entraTenantSegment(iu)
+	if !discoveryGUID.MatchString(guid) || rest != "/v2.0" {
+		return fail("tenant-issuer-mismatch", "%s names issuer %q, not %s/<tenant-guid>/v2.0.", u, d.Issuer, authority)
+	}
+	d.GUID = strings.ToLower(guid)
+	return d, resp, nil
+}
+
+// jwk is the part of a JSON Web Key that decides whether it verifies RS256.
+type jwk struct {
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+}
+
+// fetchTenantKeys reads the JWKS and keeps its raw bytes for the token
+// checks when at least one key can verify an RS256 signature.
+func fetchTenantKeys(ctx context.Context, env *Env, r *Result, d *tenantDiscovery) {
+	authority := strings.TrimRight(env.Config.AuthorityHost, "/")
+	r.Evidence("jwks_uri", d.JWKSURI)
+	ju, problem := judgeURL(d.JWKSURI)
+	if problem != "" || !wire.SameOrigin(ju, authority) {
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("The tenant's jwks_uri %q is not on %s.", d.JWKSURI, authority))
+		return
+	}
+	resp, err := fetchMetadata(ctx, env, d.JWKSURI)
+	if err != nil {
+		reportNoAnswer(r, env, "GET the tenant's signing keys", d.JWKSURI, err, "authority-unreachable")
+		return
+	}
+	recordExchange(r, "jwks_", resp)
+	if resp.StatusCode != 200 {
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("GET %s answered %s with %s.", d.JWKSURI, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)))
+		return
+	}
+	usable, total, kids, err := usableRS256Keys(resp.Body)
+	if err != nil {
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("%s: %v", d.JWKSURI, err))
+		return
+	}
+	r.Evidence("keys", fmt.Sprintf("%d, %d usable for RS256", total, usable))
+	if len(kids) > 0 {
+		r.Evidence("kids", strings.Join(kids, " "))
+	}
+	if usable == 0 {
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("%s holds %d keys, none an RSA signing key of 2048 bits or more.", d.JWKSURI, total))
+		return
+	}
+	env.State.JWKS = append([]byte(nil), resp.Body...)
+}
+
+// usableRS256Keys counts the keys of a JWKS that can verify RS256.
+func usableRS256Keys(body []byte) (usable, total int, kids []string, err error) {
+	obj, err := metaObject(body)
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("jwks: %w", err)
+	}
+	raw, ok := obj["keys"]
+	if !ok {
+		return 0, 0, nil, fmt.Errorf("jwks: no \"keys\" member")
+	}
+	var keys []json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return 0, 0, nil, fmt.Errorf("jwks: keys: expected an array, got %s", metaKind(raw))
+	}
+	for _, k := range keys {
+		var key jwk
+		if json.Unmarshal(k, &key) != nil {
+			continue
+		}
+		total++
+		if key.Kty != "RSA" || (key.Use != "" && key.Use != "sig") || (key.Alg != "" && key.Alg != "RS256") {
+			continue
+		}
+		n, errN := decodeB64URL(key.N)
+		e, errE := decodeB64URL(key.E)
+		if errN != nil || errE != nil || new(big.Int).SetBytes(n).BitLen() < 2048 || new(big.Int).SetBytes(e).Int64() < 3 {
+			continue
+		}
+		usable++
+		if key.Kid != "" && len(kids) < 8 {
+			kids = append(kids, clipText(key.Kid, 64))
+		}
+	}
+	return usable, total, kids, nil
+}
+
+func decodeB64URL(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// compareSeenTenants compares the tenants the gateway named with the run's
+// tenant, now that it is a GUID; domains are resolved first.
+func compareSeenTenants(ctx context.Context, env *Env, r *Result, guid string) {
+	resolved := map[string]string{}
+	for _, seen := range env.State.Discovery.TenantSources {
+		g := strings.ToLower(seen.Tenant)
+		if !discoveryGUID.MatchString(g) {
+			if v, ok := resolved[g]; ok {
+				g = v
+			} else if len(resolved) < 3 {
+				d, _, fail := fetchTenantDiscovery(ctx, env, seen.Tenant)
+				if fail != nil {
+					why := fail.detail
+					if fail.noAnswer != nil {
+						why = fail.noAnswer.Error()
+					}
+					r.Find("tenant-mismatch", fmt.Sprintf("%s names tenant %s, which does not resolve to a tenant: %s", seen.Where, seen.Tenant, why), fail.opts...)
+					continue
+				}
+				resolved[strings.ToLower(seen.Tenant)] = d.GUID
+				g = d.GUID
+			} else {
+				continue
+			}
+		}
+		if g != guid {
+			name := seen.Tenant
+			if !strings.EqualFold(name, g) {
+				name += " (" + g + ")"
+			}
+			r.Find("tenant-mismatch", fmt.Sprintf("%s names tenant %s, but the tenant is %s.", seen.Where, name, guid))
+		}
+	}
+}
