@@ -26,7 +26,7 @@ func runASMetadata(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	var tried []string
-	var resp *wire.Response
+	var resp, firstAnswer *wire.Response
 	var firstErr error
 	var firstErrURL string
 	answered := 0
@@ -43,6 +43,9 @@ func runASMetadata(ctx context.Context, env *Env, r *Result) {
 			continue
 		}
 		answered++
+		if firstAnswer == nil {
+			firstAnswer = res
+		}
 		tried = append(tried, fmt.Sprintf("%s: %s, %s", u, httpStatus(res.StatusCode), durationText(res.Duration)))
 		if res.StatusCode == 200 {
 			resp = res
@@ -56,6 +59,7 @@ func runASMetadata(ctx context.Context, env *Env, r *Result) {
 			reportNoAnswer(r, env, "GET authorization server metadata", firstErrURL, firstErr, "gateway-unreachable")
 			return
 		}
+		recordExchange(r, "", firstAnswer)
 		r.Find("as-metadata-not-found", fmt.Sprintf("None of the URLs an MCP client tries for issuer %s serves metadata: %s.", issuer, strings.Join(tried, "; ")))
 		return
 	}

@@ -1,0 +1,95 @@
+package checks
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/c7doctor/c7doctor/report"
+)
+
+// discoveryChecks are checks 1–6, which need no token.
+var discoveryChecks = []string{"challenge", "prm", "as-metadata", "authorize-redirect", "token-proxy", "tenant-keys"}
+
+func TestLabDiscoveryHealthy(t *testing.T) {
+	run := runLab(t, Selection{Only: discoveryChecks}, nil)
+	for _, id := range discoveryChecks {
+		c, ok := run.Report.Find(id)
+		if !ok {
+			t.Fatalf("no %s in the report", id)
+		}
+		if c.Status != report.Pass {
+			t.Errorf("%s: %s (%s), findings %v", id, c.Status, c.Summary, findingIDs(run.Report, id))
+		}
+	}
+	if t.Failed() {
+		dumpReport(t, run.Report)
+	}
+	st := run.Env.State
+	if st.TenantGUID != run.World.TenantID || st.Issuer != run.World.AuthorityHost+"/"+run.World.TenantID+"/v2.0" {
+		t.Errorf("tenant-keys state: guid %q issuer %q", st.TenantGUID, st.Issuer)
+	}
+	if !json.Valid(st.JWKS) || !strings.Contains(string(st.JWKS), `"keys"`) {
+		t.Errorf("JWKS not kept: %q", st.JWKS)
+	}
+	if st.Discovery.ResourceMetadataURL != run.World.GatewayURL+"/.well-known/oauth-protected-resource" {
+		t.Errorf("resource_metadata: %q", st.Discovery.ResourceMetadataURL)
+	}
+	if got := findingIDs(run.Report, "prm"); !slices.Equal(got, []string{"prm-resource-prefix"}) {
+		t.Errorf("prm findings: %v (the guide's layout is a prefix, noted as info)", got)
+	}
+}
+
+func dumpReport(t *testing.T, rep *report.Report) {
+	t.Helper()
+	b, _ := json.MarshalIndent(rep.Checks, "", "  ")
+	t.Logf("%s", b)
+}
+
+// Each gateway fault of the discovery surface makes its owning check the
+// first to fail, with the catalog finding that names it.
+func TestLabDiscoveryFaults(t *testing.T) {
+	tests := []struct {
+		fault, check, finding, section string
+		only                           []string
+	}{
+		{"no-www-authenticate", "challenge", "www-authenticate-missing", SecWWWAuth, discoveryChecks},
+		{"prm-placeholder", "prm", "prm-placeholder", SecDiscoveryPol, discoveryChecks},
+		{"prm-wrong-resource", "prm", "prm-resource-mismatch", SecDiscoveryPol, discoveryChecks},
+		{"as-metadata-missing", "as-metadata", "as-metadata-not-found", SecDiscoveryPol, discoveryChecks},
+		{"authorize-broken", "authorize-redirect", "authorize-not-redirect", SecDiscoveryPol, discoveryChecks},
+		{"token-proxy-broken", "token-proxy", "token-proxy-not-found", SecOAuthProxyAPI, discoveryChecks},
+		// Every gateway answer is late: the first request already says so.
+		{"gateway-slow", "challenge", "gateway-timeout", SecPart5, []string{"challenge", "prm"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault, func(t *testing.T) {
+			t.Parallel() // a lab spends most of its time waiting: overlap them
+			run := runLab(t, Selection{Only: tt.only}, nil, tt.fault)
+			if got := firstFailure(run.Report); got != tt.check {
+				dumpReport(t, run.Report)
+				t.Fatalf("first failing check = %q, want %q", got, tt.check)
+			}
+			c, _ := run.Report.Find(tt.check)
+			var found *report.Finding
+			for i := range c.Findings {
+				if c.Findings[i].ID == tt.finding {
+					found = &c.Findings[i]
+				}
+			}
+			if found == nil {
+				t.Fatalf("%s findings %v, want %s", tt.check, findingIDs(run.Report, tt.check), tt.finding)
+			}
+			if found.Severity != report.Error || found.Guide == nil || found.Guide.Section != tt.section {
+				t.Errorf("finding %s: severity %s, guide %+v; want error in %q", found.ID, found.Severity, found.Guide, tt.section)
+			}
+			if len(found.Fix) == 0 || strings.Contains(strings.Join(found.Fix, " "), "{{") {
+				t.Errorf("finding %s: fix not filled: %q", found.ID, found.Fix)
+			}
+			if _, ok := c.Evidence.Get("url"); !ok && tt.fault != "gateway-slow" {
+				t.Errorf("%s: no url in evidence %v", tt.check, c.Evidence)
+			}
+		})
+	}
+}
