@@ -125,6 +125,8 @@ func (a *app) cli() *cli.App {
 			a.checksCommand(),
 			a.versionCommand(),
 			a.initCommand(),
+			a.tokenCommand(),
+			a.logoutCommand(),
 		),
 	}
 }

@@ -158,14 +158,14 @@ func (e *DecodeError) Explain() string {
 		return "This is an encrypted token (JWE, five parts): only the resource it was issued for holds the key to read it. " +
 			"Entra encrypts tokens for some first-party APIs; a token for your gateway app is a signed JWT (three parts). Request one for api://<gateway-app-id>/Mcp.Gateway.Access."
 	case ErrOpaque:
-		return "This is not a JWT (no dots): an opaque string such as a refresh token, a client secret, an authorization code or a personal access token. " +
+		return "This is not a JWT: an opaque string such as a refresh token, a client secret, an authorization code or a personal access token. " +
 			"Entra access tokens for your own APIs are JWTs of three base64url parts separated by dots."
 	case ErrParts:
 		return "A JWT has three base64url parts separated by dots (a JWE has five); this has a different count: it was probably cut or pasted with extra text."
 	case ErrBase64:
-		return "The " + e.Part + " is not valid base64url: the token was probably cut, wrapped or altered when copied."
+		return "The " + e.Part + " part is not valid base64url: the token was probably cut, wrapped or altered when copied."
 	case ErrJSON, ErrNotObject:
-		return "The " + e.Part + " decodes, but not to a JSON object: this is not a JWT."
+		return "The " + e.Part + " part decodes, but not to a JSON object: the token was cut or altered, or this is not a JWT."
 	}
 	return e.Detail
 }
@@ -197,6 +197,10 @@ func Decode(raw string) (*Token, error) {
 	t := &Token{Raw: raw}
 	hdr, err := decodeSegment(parts[0])
 	if err != nil {
+		if !strings.HasPrefix(raw, "eyJ") {
+			// Entra's refresh tokens and codes have dots too ("0.AXEA…").
+			return nil, decodeErr(ErrOpaque, "", `not a JWT: a JWT starts with eyJ (the base64url of {")`, nil)
+		}
 		return nil, decodeErr(ErrBase64, "header", "header is not base64url", err)
 	}
 	if err := checkObject(hdr); err != nil {

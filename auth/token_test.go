@@ -122,13 +122,14 @@ func TestDecodeErrors(t *testing.T) {
 		part     string
 	}{
 		{"empty", "  \n", ErrEmpty, ""},
-		{"opaque", "0.AXEAv7-refresh-token-ish", ErrParts, ""},
+		{"two parts not a jwt", "0.AXEAv7-refresh-token-ish", ErrParts, ""},
 		{"no dots", "ctx7sk-0123456789abcdef", ErrOpaque, ""},
 		{"jwe", "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d", ErrJWE, ""},
 		{"two parts", parts[0] + "." + parts[1], ErrParts, ""},
 		{"four parts", good + ".x", ErrParts, ""},
-		{"header base64", "%%%." + parts[1] + "." + parts[2], ErrBase64, "header"},
-		{"header std base64", "ab+/." + parts[1] + "." + parts[2], ErrBase64, "header"},
+		{"opaque with dots", "0.AXEAv7-refresh.AgAB", ErrOpaque, ""},
+		{"header base64", "eyJ%%%." + parts[1] + "." + parts[2], ErrBase64, "header"},
+		{"header std base64", "eyJ+/." + parts[1] + "." + parts[2], ErrBase64, "header"},
 		{"claims base64", parts[0] + ".!!." + parts[2], ErrBase64, "claims"},
 		{"signature base64", parts[0] + "." + parts[1] + ".***", ErrBase64, "signature"},
 		{"header not json", seg("hello") + "." + parts[1] + "." + parts[2], ErrJSON, "header"},

@@ -1,0 +1,502 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/c7doctor/c7doctor/auth"
+	"github.com/c7doctor/c7doctor/checks"
+	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
+)
+
+// maxTokenInput bounds what token decode reads from stdin or a file.
+const maxTokenInput = 1 << 20
+
+func (a *app) tokenCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "token",
+		Usage:       "read tokens without pasting them into a website",
+		Subcommands: []*cli.Command{a.tokenDecodeCommand()},
+	}
+}
+
+func (a *app) tokenDecodeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "decode",
+		Usage: "show what a token says: header, claims, times, kind; optionally verify it",
+		UsageText: "c7doctor token decode [TOKEN | - | @FILE] [--verify] [--expect-aud ID] [--expect-scp SCOPE] [--expect-tenant ID] [--expect-v2] [-o json]\n\n" +
+			"   With no argument on a terminal the token is asked for without echo (an argument lands in shell history).\n" +
+			"   Accepts a raw token, 'Bearer …', or the JSON of az account get-access-token. The signature is never printed.\n" +
+			"   Exit codes: 0 decoded and every --expect/--verify held, 1 one did not, 2 not a token or bad invocation.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "verify", Usage: "verify the signature with the issuer's keys (its discovery document and JWKS), or --jwks-uri's"},
+			&cli.StringFlag{Name: "jwks-uri", Usage: "verify with the keys at this JWKS URL instead of the issuer's"},
+			&cli.StringFlag{Name: "expect-aud", Usage: "fail unless aud contains this value"},
+			&cli.StringSliceFlag{Name: "expect-scp", Usage: "fail unless scp contains this scope (repeatable)"},
+			&cli.StringFlag{Name: "expect-tenant", Usage: "fail unless tid is this tenant GUID"},
+			&cli.BoolFlag{Name: "expect-v2", Usage: "fail unless this is a v2 token (ver 2.0, v2 issuer)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates, for --verify"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per-request timeout for --verify"},
+		},
+		Action: a.tokenDecode,
+	}
+}
+
+func (a *app) tokenDecode(c *cli.Context) error {
+	output := c.String("output")
+	if output != "text" && output != "json" {
+		return usageError("--output: expected text or json, got %q", output)
+	}
+	args, err := flagsAfterArgs(c)
+	if err != nil {
+		return err
+	}
+	output = c.String("output")
+	if output != "text" && output != "json" {
+		return usageError("--output: expected text or json, got %q", output)
+	}
+	if len(args) > 1 {
+		return usageError("token decode: expected one token (or - or @FILE), got %d arguments", len(args))
+	}
+	if t := c.String("expect-tenant"); t != "" && !auth.IsGUID(t) {
+		return usageError("--expect-tenant: expected the tenant GUID that tid carries, got %q", t)
+	}
+	if u := c.String("jwks-uri"); u != "" {
+		if err := checkHTTPS(u); err != nil {
+			return usageError("--jwks-uri: %v", err)
+		}
+	}
+	if c.Duration("timeout") <= 0 {
+		return usageError("--timeout: expected a positive duration like 10s, got %s", c.Duration("timeout"))
+	}
+	input, err := a.tokenInput(c, args)
+	if err != nil {
+		return err
+	}
+	red := wire.NewRedactor()
+	out := red.Writer(a.stdout)
+	tok, form, err := auth.DecodeInput(input)
+	if err != nil {
+		return a.notAToken(out, output, err)
+	}
+	red.Secret(tok.Raw)
+	view := newDecodeView(tok, form, a.now())
+	if c.Bool("verify") || c.String("jwks-uri") != "" {
+		client, err := wire.New(wire.Options{Timeout: c.Duration("timeout"), CAFile: c.String("ca-file"), Redactor: red})
+		if err != nil {
+			return usageError("--ca-file: %v", err)
+		}
+		view.verify(c.Context, client, tok, c.String("jwks-uri"))
+	}
+	view.expect(tok, c.String("expect-aud"), c.StringSlice("expect-scp"), c.String("expect-tenant"), c.Bool("expect-v2"))
+	view.finish()
+	if output == "json" {
+		err = view.writeJSON(out)
+	} else {
+		err = view.writeText(out)
+	}
+	if err != nil {
+		return &exitError{code: report.ExitUsage, msg: fmt.Sprintf("token decode: writing the result: %v", err)}
+	}
+	if view.ExitCode != 0 {
+		return &exitError{code: view.ExitCode}
+	}
+	return nil
+}
+
+// tokenInput reads the token from the argument, stdin, a file, or the terminal.
+func (a *app) tokenInput(c *cli.Context, args []string) (string, error) {
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	switch {
+	case arg == "-":
+		return readBounded(a.stdin, "stdin")
+	case strings.HasPrefix(arg, "@"):
+		f, err := os.Open(arg[1:])
+		if err != nil {
+			return "", usageError("token decode: %v", err)
+		}
+		defer f.Close()
+		return readBounded(f, arg[1:])
+	case arg != "":
+		return arg, nil
+	case a.isTerminal(a.stdin):
+		return a.askToken(c.Context)
+	}
+	return readBounded(a.stdin, "stdin")
+}
+
+// flagsAfterArgs applies flags written after the token (urfave/cli stops
+// at the first argument; people write "decode TOKEN --verify") and returns
+// the arguments left.
+func flagsAfterArgs(c *cli.Context) ([]string, error) {
+	rest := c.Args().Slice()
+	var positional []string
+	for len(rest) > 0 {
+		switch {
+		case rest[0] == "--":
+			return append(positional, rest[1:]...), nil
+		case rest[0] == "-" || !strings.HasPrefix(rest[0], "-"):
+			positional = append(positional, rest[0])
+			rest = rest[1:]
+			continue
+		}
+		fs := flag.NewFlagSet("decode", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		for _, f := range c.Command.Flags {
+			if err := f.Apply(fs); err != nil {
+				return nil, usageError("token decode: %v", err)
+			}
+		}
+		if err := fs.Parse(rest); err != nil {
+			return nil, usageError("token decode: %v", err)
+		}
+		var setErr error
+		fs.Visit(func(f *flag.Flag) {
+			values := []string{f.Value.String()}
+			if s, ok := f.Value.(*cli.StringSlice); ok {
+				values = s.Value()
+			}
+			name := primaryName(c.Command.Flags, f.Name)
+			for _, v := range values {
+				if err := c.Set(name, v); err != nil && setErr == nil {
+					setErr = usageError("--%s: %v", f.Name, err)
+				}
+			}
+		})
+		if setErr != nil {
+			return nil, setErr
+		}
+		rest = fs.Args()
+	}
+	return positional, nil
+}
+
+// primaryName maps an alias (-o) to its flag's first name (output).
+func primaryName(flags []cli.Flag, name string) string {
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			return f.Names()[0]
+		}
+	}
+	return name
+}
+
+func readBounded(r io.Reader, name string) (string, error) {
+	data, truncated, err := wire.ReadLimited(r, maxTokenInput)
+	if err != nil {
+		return "", usageError("token decode: reading %s: %v", name, err)
+	}
+	if truncated {
+		return "", usageError("token decode: %s holds more than %d KiB: not a token", name, maxTokenInput>>10)
+	}
+	return string(data), nil
+}
+
+// notAToken explains why the input is not a readable token; exit 2.
+func (a *app) notAToken(out io.Writer, output string, err error) error {
+	var de *auth.DecodeError
+	explain := ""
+	kind := "invalid"
+	part := ""
+	if errors.As(err, &de) {
+		explain, kind, part = de.Explain(), string(de.Kind), de.Part
+	}
+	if output == "json" {
+		doc := map[string]any{
+			"error":     map[string]string{"kind": kind, "part": part, "detail": err.Error(), "explanation": explain},
+			"ok":        false,
+			"exit_code": report.ExitUsage,
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if werr := enc.Encode(doc); werr != nil {
+			return &exitError{code: report.ExitUsage, msg: werr.Error()}
+		}
+		return &exitError{code: report.ExitUsage}
+	}
+	msg := "token decode: not a token: " + err.Error()
+	if explain != "" {
+		msg += "\n  " + explain
+	}
+	return &exitError{code: report.ExitUsage, msg: msg}
+}
+
+// decodeView is what token decode shows, in text or JSON.
+type decodeView struct {
+	Input       string          `json:"input"`
+	Kind        auth.Kind       `json:"kind"`
+	Description string          `json:"description"`
+	Version     string          `json:"version"`
+	Header      json.RawMessage `json:"header"`
+	Claims      json.RawMessage `json:"claims"`
+	Times       []timeView      `json:"times"`
+	Signature   signatureView   `json:"signature"`
+	Warnings    []string        `json:"warnings"`
+	Checks      []expectation   `json:"checks"`
+	OK          bool            `json:"ok"`
+	ExitCode    int             `json:"exit_code"`
+
+	tok *auth.Token
+	now time.Time
+}
+
+type timeView struct {
+	Claim    string          `json:"claim"`
+	Raw      json.RawMessage `json:"raw"`
+	Time     string          `json:"time,omitempty"` // RFC 3339, absent when raw is not a time
+	Relative string          `json:"relative,omitempty"`
+}
+
+type signatureView struct {
+	Alg      string `json:"alg"`
+	Bytes    int    `json:"bytes"`
+	Verified *bool  `json:"verified"` // null: not checked
+	Detail   string `json:"detail"`
+	JWKSURI  string `json:"jwks_uri,omitempty"`
+}
+
+type expectation struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// timeClaims are the claims that hold NumericDates.
+var timeClaims = []string{"iat", "nbf", "exp", "auth_time", "xms_tcdt", "updated_at"}
+
+func newDecodeView(tok *auth.Token, form auth.Form, now time.Time) *decodeView {
+	v := &decodeView{
+		Input: string(form), Kind: tok.Kind, Description: tok.Describe(), Version: string(tok.Version),
+		Header: compact(tok.RawHeader), Claims: compact(tok.RawClaims),
+		Times: []timeView{}, Warnings: append([]string{}, tok.Warnings...), Checks: []expectation{},
+		Signature: signatureView{Alg: tok.Header.Alg, Bytes: tok.SignatureLen, Detail: "not verified (--verify checks it with the issuer's keys)"},
+		tok:       tok, now: now,
+	}
+	for _, name := range tok.ClaimNames() {
+		if !slices.Contains(timeClaims, name) {
+			continue
+		}
+		raw := tok.Claims.Raw[name]
+		tv := timeView{Claim: name, Raw: compact(raw)}
+		if d, ok := numericDate(name, tok); ok {
+			tv.Time = d.UTC().Format(time.RFC3339)
+			tv.Relative = auth.Relative(d, now)
+		}
+		v.Times = append(v.Times, tv)
+	}
+	c := &tok.Claims
+	if c.Exp != nil {
+		switch exp := c.Exp.Time; {
+		case now.After(exp.Add(checks.ClockSkew)):
+			v.Warnings = append(v.Warnings, "expired "+auth.Relative(exp, now)+": APIM refuses it")
+		case now.After(exp):
+			v.Warnings = append(v.Warnings, "expired "+auth.Relative(exp, now)+", inside the 5 minutes of clock skew APIM allows")
+		}
+	} else if _, sent := c.Raw["exp"]; !sent && tok.Kind != auth.KindUnknown {
+		v.Warnings = append(v.Warnings, "no exp claim: no gateway accepts a token that never expires")
+	}
+	if c.Nbf != nil && now.Before(c.Nbf.Time.Add(-checks.ClockSkew)) {
+		v.Warnings = append(v.Warnings, "nbf is "+strings.TrimPrefix(auth.Relative(c.Nbf.Time, now), "in ")+" ahead of this machine's clock: not valid yet; one of the clocks is wrong")
+	}
+	if tok.Version == auth.V1 && tok.Kind != auth.KindGraph {
+		v.Warnings = append(v.Warnings, "a v1 token (iss https://sts.windows.net/…): APIM's validate-azure-ad-token in the guide and Context7 expect v2; set requestedAccessTokenVersion to 2 in the resource app's manifest")
+	}
+	return v
+}
+
+func numericDate(name string, tok *auth.Token) (time.Time, bool) {
+	switch name {
+	case "iat":
+		return dateOf(tok.Claims.Iat)
+	case "nbf":
+		return dateOf(tok.Claims.Nbf)
+	case "exp":
+		return dateOf(tok.Claims.Exp)
+	}
+	var n json.Number
+	if err := json.Unmarshal(tok.Claims.Raw[name], &n); err != nil {
+		return time.Time{}, false
+	}
+	f, err := n.Int64()
+	if err != nil || f < 0 || f > 253402300799 {
+		return time.Time{}, false
+	}
+	return time.Unix(f, 0), true
+}
+
+func dateOf(d *auth.NumericDate) (time.Time, bool) {
+	if d == nil {
+		return time.Time{}, false
+	}
+	return d.Time, true
+}
+
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return json.RawMessage(`null`)
+	}
+	return json.RawMessage(b.Bytes())
+}
+
+// verify checks the signature with the issuer's keys or jwksURI's.
+func (v *decodeView) verify(ctx context.Context, client *wire.Client, tok *auth.Token, jwksURI string) {
+	fail := func(detail string) {
+		f := false
+		v.Signature.Verified = &f
+		v.Signature.Detail = detail
+	}
+	if tok.Graph() {
+		fail("not verifiable: this is a Microsoft Graph token (nonce header); only Graph can verify it")
+		return
+	}
+	if jwksURI == "" {
+		var err error
+		jwksURI, err = issuerJWKS(ctx, client, tok.Claims.Iss)
+		if err != nil {
+			fail(err.Error())
+			return
+		}
+	}
+	v.Signature.JWKSURI = jwksURI
+	resp, err := client.Get(ctx, jwksURI, "application/json", wire.MetadataLimit)
+	if err != nil {
+		fail("fetching the keys: " + err.Error())
+		return
+	}
+	if resp.StatusCode != 200 {
+		fail(fmt.Sprintf("fetching the keys: %s answered HTTP %d", jwksURI, resp.StatusCode))
+		return
+	}
+	if err := auth.Verify(tok, resp.Body); err != nil {
+		fail(strings.TrimPrefix(err.Error(), "verify: "))
+		return
+	}
+	t := true
+	v.Signature.Verified = &t
+	v.Signature.Detail = fmt.Sprintf("verified with key %s from %s", orNone(tok.Header.Kid), jwksURI)
+}
+
+// issuerJWKS finds jwks_uri in the issuer's discovery document.
+func issuerJWKS(ctx context.Context, client *wire.Client, iss string) (string, error) {
+	if iss == "" {
+		return "", fmt.Errorf("no iss claim to find the keys from: give --jwks-uri")
+	}
+	discovery := strings.TrimRight(iss, "/") + "/.well-known/openid-configuration"
+	if rest, ok := strings.CutPrefix(iss, "https://sts.windows.net/"); ok {
+		// v1 issuers serve no discovery of their own; the authority does.
+		discovery = "https://login.microsoftonline.com/" + strings.Trim(rest, "/") + "/.well-known/openid-configuration"
+	}
+	if err := checkHTTPS(discovery); err != nil {
+		return "", fmt.Errorf("the issuer %q is not an https URL: give --jwks-uri", iss)
+	}
+	resp, err := client.Get(ctx, discovery, "application/json", wire.MetadataLimit)
+	if err != nil {
+		return "", fmt.Errorf("fetching the issuer's discovery document: %w", err)
+	}
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("the issuer's discovery document %s answered HTTP %d", discovery, resp.StatusCode)
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(resp.Body, &doc); err != nil || doc.JWKSURI == "" {
+		return "", fmt.Errorf("the issuer's discovery document %s has no jwks_uri", discovery)
+	}
+	if err := checkHTTPS(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("jwks_uri %q: %v", doc.JWKSURI, err)
+	}
+	if _, err := url.Parse(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("jwks_uri %q: %v", doc.JWKSURI, err)
+	}
+	return doc.JWKSURI, nil
+}
+
+// expect checks what the flags ask for.
+func (v *decodeView) expect(tok *auth.Token, aud string, scps []string, tenant string, v2 bool) {
+	c := &tok.Claims
+	add := func(name string, ok bool, detail string) {
+		v.Checks = append(v.Checks, expectation{Name: name, OK: ok, Detail: detail})
+	}
+	if aud != "" {
+		switch {
+		case c.HasAudience(aud):
+			add("aud", true, "aud is "+aud)
+		case c.HasAudience("api://" + aud):
+			add("aud", false, fmt.Sprintf("aud is api://%s, the Application ID URI form of a v1 token, not %s", aud, aud))
+		default:
+			add("aud", false, fmt.Sprintf("aud is %s, want %s", orNone(c.AudString()), aud))
+		}
+	}
+	for _, s := range splitList(scps) {
+		if c.HasScope(s) {
+			add("scp", true, "scp contains "+s)
+		} else {
+			add("scp", false, fmt.Sprintf("scp is %q, which lacks %s", strings.Join(c.Scp, " "), s))
+		}
+	}
+	if tenant != "" {
+		if strings.EqualFold(c.Tid, tenant) {
+			add("tid", true, "tid is "+tenant)
+		} else {
+			add("tid", false, fmt.Sprintf("tid is %s, want %s", orNone(c.Tid), tenant))
+		}
+	}
+	if v2 {
+		if tok.Version == auth.V2 && auth.IssuerVersion(c.Iss) == auth.V2 {
+			add("v2", true, "ver 2.0 with a v2 issuer")
+		} else {
+			add("v2", false, fmt.Sprintf("ver %s, iss %s: not a v2 token", orNone(c.Ver), orNone(c.Iss)))
+		}
+	}
+}
+
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (v *decodeView) finish() {
+	v.OK = true
+	for _, e := range v.Checks {
+		if !e.OK {
+			v.OK = false
+		}
+	}
+	if v.Signature.Verified != nil && !*v.Signature.Verified {
+		v.OK = false
+	}
+	if !v.OK {
+		v.ExitCode = report.ExitFailed
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
