@@ -127,6 +127,8 @@ func (a *app) cli() *cli.App {
 			a.initCommand(),
 			a.tokenCommand(),
 			a.logoutCommand(),
+			a.completionCommand(),
+			a.completeCommand(),
 		),
 	}
 }
