@@ -67,18 +67,15 @@ version_line="$("$bin" version)"
 
 # --- the lab, once ------------------------------------------------------------
 say "starting c7doctor lab"
-mkdir -p "$work/lab"
-(cd "$work/lab" && exec "$bin" lab >"$work/lab.out" 2>"$work/lab.err") &
+config="$work/lab/c7doctor.yaml"
+"$bin" lab --dir "$work/lab" >"$work/lab.out" 2>"$work/lab.err" &
 lab_pid=$!
-config=""
 for _ in $(seq 200); do # up to 20 s
   kill -0 "$lab_pid" 2>/dev/null || die "the lab exited: $(cat "$work/lab.err")"
-  config="$(grep -ohE -- '--config[ =][^ ]+' "$work/lab.out" "$work/lab.err" 2>/dev/null | head -1 | sed -E 's/^--config[ =]//; s/^["'\'']//; s/["'\'']$//' || true)"
-  [[ -n "$config" && -s "$config" ]] && break
+  grep -q -- '--config' "$work/lab.out" 2>/dev/null && break # printed once its files are written
   sleep 0.1
 done
-[[ -n "$config" && -s "$config" ]] || die "the lab printed no run command with --config: $(cat "$work/lab.out" "$work/lab.err")"
-[[ "$config" == /* ]] || config="$work/lab/$config"
+[[ -s "$config" ]] || die "the lab wrote no $config: $(cat "$work/lab.out" "$work/lab.err")"
 
 # The config's keys are run's flag names, one "key: value" a line.
 cfg() { sed -nE "s/^$1:[[:space:]]*//p" "$config" | head -1 | sed -E 's/^["'\'']//; s/["'\''][[:space:]]*$//; s/[[:space:]]+$//'; }
@@ -129,7 +126,16 @@ curl_env=(GATEWAY="$gateway" API_PATH="$api_path" GATEWAY_APP_ID="$gateway_app_i
 curl_cmd=(bash "$bench_dir/curl-procedure.sh")
 mkdir -p "$work/inspector-home" # Inspector keeps state under $HOME: keep it out of the user's
 inspector_env=(NODE_EXTRA_CA_CERTS="$ca_file" HOME="$work/inspector-home" NO_UPDATE_NOTIFIER=1)
+# Two runs of Inspector's CLI. Its default (the "legacy" protocol era) sends
+# initialize and notifications/initialized, then opens the GET event stream;
+# the guide's API defines only POST /mcp, so APIM (and the lab) answer 404, the
+# SDK counts the connection as failed, and the CLI prints {"tools": []} with
+# exit 0 without ever sending tools/list. "--protocol-era auto" negotiates the
+# 2026-07-28 protocol (server/discover, then tools/list, POST only), which
+# Context7 4.x speaks: that one lists the tools, and is the one the targets use.
 inspector_cmd=(node "$inspector" --cli "$mcp_endpoint" --transport http --method tools/list
+  --protocol-era auto --header "Authorization: Bearer $token")
+inspector_legacy_cmd=(node "$inspector" --cli "$mcp_endpoint" --transport http --method tools/list
   --header "Authorization: Bearer $token")
 
 say "checking each tool once"
@@ -138,20 +144,26 @@ passed="$(jq '[.checks[] | select(.status == "pass")] | length' <<<"$report")"
 (( passed == 13 )) || die "c7doctor: $passed of 13 checks passed: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
 env "${curl_env[@]}" "${curl_cmd[@]}" >"$work/curl.txt" || die "the curl procedure failed: $(tail -5 "$work/curl.txt")"
 tools_json="$(env "${inspector_env[@]}" "${inspector_cmd[@]}" 2>"$work/inspector.err")" || die "Inspector failed: $(tail -5 "$work/inspector.err")"
-grep -q resolve-library-id <<<"$tools_json" || die "Inspector listed no resolve-library-id: $tools_json"
+jq -e '.tools | map(.name) | index("resolve-library-id")' <<<"$tools_json" >/dev/null || die "Inspector listed no resolve-library-id: $tools_json"
+legacy_json="$(env "${inspector_env[@]}" "${inspector_legacy_cmd[@]}" 2>"$work/inspector-legacy.err")" || die "Inspector (legacy era) failed: $(tail -5 "$work/inspector-legacy.err")"
+legacy_tools="$(jq '.tools | length' <<<"$legacy_json")"
 
 # --- side by side ------------------------------------------------------------------
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 say "measuring: $RUNS alternated runs of each"
 "$work/measure" -runs "$RUNS" -warmup 1 -timeout "$RUN_TIMEOUT" -json "$out/tools.json" \
   -title "### Time to a diagnosis ($RUNS alternated runs each, after one warm-up)" \
   ::c7doctor "${c7doctor_cmd[@]}" \
   ::curl-procedure "${curl_env[@]}" "${curl_cmd[@]}" \
-  ::inspector "${inspector_env[@]}" "${inspector_cmd[@]}" >"$out/tools.md"
+  ::inspector "${inspector_env[@]}" "${inspector_cmd[@]}" \
+  ::inspector-legacy "${inspector_env[@]}" "${inspector_legacy_cmd[@]}" >"$out/tools.md"
 
 say "measuring: c7doctor version, $VERSION_RUNS runs"
 "$work/measure" -runs "$VERSION_RUNS" -warmup 5 -json "$out/version.json" \
   -title "### Start-up: \`c7doctor version\` ($VERSION_RUNS runs)" \
   ::version "$bin" version >"$out/version.md"
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- Go micro-benchmarks ---------------------------------------------------------
 mapfile -t bench_pkgs < <(cd "$repo" && find . -name '*_bench_test.go' -not -path './bench/node_modules/*' -printf '%h\n' | sort -u)
@@ -172,9 +184,12 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB" }'); $(uname -sr)"
   echo "- $(go version | cut -d' ' -f3-), Node.js $(node --version), $(curl --version | head -1 | cut -d' ' -f1-2), MCP Inspector $inspector_version"
+  echo "- load average (1, 5, 15 min) before the runs: $load_before; after: $load_after (the runs themselves add about 1)"
   echo "- c7doctor: $version_line, stripped binary $binary_bytes bytes ($mib MiB)"
   echo
   cat "$out/tools.md"
+  echo
+  echo "c7doctor ran all 13 checks (--call --upstream-probe), each passing. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era) listed $legacy_tools: it never sends tools/list once the gateway answers its GET stream with 404."
   echo
   cat "$out/version.md"
   echo

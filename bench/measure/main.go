@@ -84,7 +84,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	res := summarize(tools, samples)
-	writeTable(stdout, *title, res)
+	floor := selfMaxRSS()
+	writeTable(stdout, *title, res, floor)
 	if *jsonOut != "" {
 		data, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
@@ -175,6 +176,17 @@ func runOnce(ctx context.Context, t tool, timeout time.Duration) (sample, error)
 		s.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
 	}
 	return s, nil
+}
+
+// selfMaxRSS is this process's own peak RSS in MiB. A child starts as a vfork
+// of it and the kernel keeps the larger of the two peaks across exec, so no
+// child can be measured below it.
+func selfMaxRSS() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }
 
 // tail keeps the last max bytes written, to explain a failing run.

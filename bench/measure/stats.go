@@ -81,7 +81,7 @@ func ratio(a, b float64) float64 {
 }
 
 // writeTable prints a Markdown table: median, then [min–max] as the spread.
-func writeTable(w io.Writer, title string, res []result) {
+func writeTable(w io.Writer, title string, res []result, rssFloor float64) {
 	if title != "" {
 		fmt.Fprintf(w, "%s\n\n", title)
 	}
@@ -100,6 +100,10 @@ func writeTable(w io.Writer, title string, res []result) {
 	for _, r := range res {
 		fmt.Fprintf(w, "- %s: `%s`\n", r.Name, strings.Join(r.Argv, " "))
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Wall time from start to exit; CPU time is user+system of the process and every descendant it waited for; "+
+		"peak RSS is the kernel's ru_maxrss over the same processes (the largest one, not a sum), "+
+		"and cannot read below %.1f MiB, the measuring process's own peak, which a child inherits until it execs.\n", rssFloor)
 }
 
 func span(s spread) string {
