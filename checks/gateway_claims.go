@@ -52,7 +52,6 @@ func runGatewayClaims(_ context.Context, env *Env, r *Result) {
 	}
 
 	claimsKind(r, tok, env)
-	claimsSignature(r, tok, env)
 	claimsIssuer(r, tok, env)
 	claimsAudience(r, tok, env)
 	claimsScope(r, tok)
@@ -61,6 +60,8 @@ func runGatewayClaims(_ context.Context, env *Env, r *Result) {
 		r.Find("token-no-oid", "The token has no oid claim.")
 	}
 	claimsLifetime(r, tok, env)
+	// Last, so that what the token says leads and a missing key set trails.
+	claimsSignature(r, tok, env)
 	if r.Failed() {
 		// The summary names the first error, not an earlier warning.
 		for _, f := range r.findings {
@@ -96,7 +97,7 @@ func claimsSignature(r *Result, tok *auth.Token, env *Env) {
 	}
 	if len(env.State.JWKS) == 0 {
 		r.Evidence("signature", "not verified")
-		r.Find("token-not-verified", "The tenant's signing keys were not fetched (tenant-keys did not pass), so the signature was not checked; the claims below were.")
+		r.Find("token-not-verified", "The tenant's signing keys were not fetched (tenant-keys did not run or did not pass), so the signature was not checked; the claims were.")
 		return
 	}
 	err := auth.Verify(tok, env.State.JWKS)

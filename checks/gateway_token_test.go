@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
@@ -329,4 +331,118 @@ func TestTokenSecretsNeverInOutput(t *testing.T) {
 	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
 		t.Errorf("cache mode %04o", st.Mode().Perm())
 	}
+}
+
+// rewriteCache edits the MSAL cache file: access tokens expired and, with
+// badRefresh, refresh tokens replaced by one the tenant never issued.
+func rewriteCache(t *testing.T, file string, badRefresh bool) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	past := json.Number(strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10))
+	for _, e := range doc["AccessToken"] {
+		e["expires_on"], e["extended_expires_on"] = past, past
+	}
+	if badRefresh {
+		for _, e := range doc["RefreshToken"] {
+			e["secret"] = "1.AXEA-revoked-refresh-token-never-issued"
+		}
+	}
+	out, _ := json.Marshal(doc)
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGatewayTokenRefresh(t *testing.T) {
+	w := startWorld(t, lab.Options{})
+	cache := filepath.Join(t.TempDir(), "cache.json")
+	only := Selection{Only: []string{"gateway-claims"}}
+	useCache := func(deviceCode bool) func(*Config) {
+		return func(c *Config) { c.CacheFile = cache; c.DeviceCode = deviceCode }
+	}
+	if r := runOnWorld(t, testCtx(t), w, only, useCache(true), nil); check(t, r.Report, "gateway-token").Status != report.Pass {
+		t.Fatal("first sign-in failed")
+	}
+
+	// An expired access token is refreshed silently, even without a terminal.
+	rewriteCache(t, cache, false)
+	r := runOnWorld(t, testCtx(t), w, only, useCache(false), nil)
+	tok := check(t, r.Report, "gateway-token")
+	if tok.Status != report.Pass || evidence(tok, "source") != "MSAL cache "+cache+" (refreshed)" {
+		t.Fatalf("refresh: %s source %q %+v", tok.Status, evidence(tok, "source"), tok.Findings)
+	}
+
+	// A refused refresh without a terminal fails with Entra's error and ids.
+	rewriteCache(t, cache, true)
+	r = runOnWorld(t, testCtx(t), w, only, useCache(false), nil)
+	tok = check(t, r.Report, "gateway-token")
+	if tok.Status != report.Fail || len(tok.Findings) != 1 {
+		t.Fatalf("refused refresh: %s %+v", tok.Status, tok.Findings)
+	}
+	if f := tok.Findings[0]; len(f.AADSTS) == 0 || f.TraceID == "" || f.CorrelationID == "" || !strings.HasPrefix(f.Detail, "Refreshing the cached sign-in was refused by Entra: invalid_grant") {
+		t.Errorf("finding %+v", f)
+	}
+
+	// With a terminal, a new sign-in replaces the refused one.
+	r = runOnWorld(t, testCtx(t), w, only, useCache(true), nil)
+	tok = check(t, r.Report, "gateway-token")
+	if tok.Status != report.Pass || evidence(tok, "source") != "device code sign-in" || len(tok.Findings) != 1 || tok.Findings[0].Severity != report.Info {
+		t.Fatalf("sign-in after a refused refresh: %s %q %+v", tok.Status, evidence(tok, "source"), tok.Findings)
+	}
+}
+
+func TestDeviceCodeExpiredFinding(t *testing.T) {
+	client, _ := wire.New(wire.Options{})
+	env := &Env{Config: &Config{}, HTTP: client}
+	r := &Result{env: env}
+	deviceCodeFailed(t.Context(), env, r, auth.ErrDeviceCodeExpired)
+	if ids(r)[0] != "token-device-code-expired" || r.findings[0].Guide.Section != SecPart6 {
+		t.Errorf("%+v", r.findings)
+	}
+}
+
+func TestDeviceCodePromptSpinner(t *testing.T) {
+	var out syncBuffer
+	env := &Env{Stderr: &out, Interactive: true, Now: func() time.Time { return time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC) }}
+	stop := promptDeviceCode(env, auth.DeviceCodePrompt{
+		VerificationURL: "https://microsoft.com/devicelogin", UserCode: "ABCDEFGHJ",
+		ExpiresOn: time.Date(2026, 1, 1, 10, 14, 59, 0, time.UTC),
+	})
+	stop()
+	s := out.String()
+	if !strings.Contains(s, "To sign in, open https://microsoft.com/devicelogin and enter the code ABCDEFGHJ\n") ||
+		!strings.Contains(s, "waiting for the sign-in… 14:59 left (Ctrl-C to cancel)") || !strings.HasSuffix(s, "\r\033[K") {
+		t.Errorf("%q", s)
+	}
+	// Without a terminal: the two lines only, no spinner.
+	plain := &syncBuffer{}
+	env.Stderr, env.Interactive = plain, false
+	promptDeviceCode(env, auth.DeviceCodePrompt{VerificationURL: "u", UserCode: "c"})()
+	if strings.Contains(plain.String(), "waiting") || !strings.Contains(plain.String(), "enter the code c") {
+		t.Errorf("without a terminal: %q", plain.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

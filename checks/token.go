@@ -192,7 +192,7 @@ var tokenEntries = []Entry{
 	{
 		ID: "token-not-verified", Title: "The token's signature was not verified", Severity: report.Warning,
 		Section: SecAPIM401, Check: "gateway-claims",
-		Fix: []string{"tenant-keys did not fetch the tenant's signing keys, so the signature could not be checked; fix tenant-keys first."},
+		Fix: []string{"Let tenant-keys run (--only and --skip may leave it out) and pass: it fetches the keys the signature is checked with."},
 	},
 	{
 		ID: "token-signature-invalid", Title: "The token's signature does not verify with the tenant's keys", Severity: report.Error,
