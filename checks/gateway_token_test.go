@@ -289,11 +289,14 @@ func TestTokenSecretsNeverInOutput(t *testing.T) {
 	w := startWorld(t, lab.Options{})
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	var talk bytes.Buffer
-	runs := []*labRun{
-		runOnWorld(t, testCtx(t), w, Selection{}, func(c *Config) { c.CacheFile = cache }, &talk),
-		// The second run refreshes from the cache: the refresh token travels.
-		runOnWorld(t, testCtx(t), w, Selection{}, func(c *Config) { c.CacheFile = cache; c.DeviceCode = false }, &talk),
+	first := runOnWorld(t, testCtx(t), w, Selection{}, func(c *Config) { c.CacheFile = cache }, &talk)
+	// The second run refreshes from the cache: the refresh token travels.
+	rewriteCache(t, cache, false)
+	second := runOnWorld(t, testCtx(t), w, Selection{}, func(c *Config) { c.CacheFile = cache; c.DeviceCode = false }, &talk)
+	if src := evidence(check(t, second.Report, "gateway-token"), "source"); !strings.HasSuffix(src, "(refreshed)") {
+		t.Fatalf("the second run did not refresh: %q", src)
 	}
+	runs := []*labRun{first, second}
 	secrets := w.Secrets()
 	if len(secrets) < 4 {
 		t.Fatalf("the lab handed out only %d secrets", len(secrets))
