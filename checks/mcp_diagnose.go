@@ -251,11 +251,13 @@ func challengeOrigin(ex *mcpclient.Exchange) (origin, url string) {
 var resourceMetadataParam = regexp.MustCompile(`(?i)resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))`)
 
 // challengeSide says whose WWW-Authenticate an answer carries.
-func challengeSide(env *Env, ex *mcpclient.Exchange) string {
+func challengeSide(env *Env, h hop, ex *mcpclient.Exchange) string {
 	origin, u := challengeOrigin(ex)
 	switch {
 	case u == "":
 		return "It carries no WWW-Authenticate resource_metadata."
+	case !h.gateway:
+		return "Its WWW-Authenticate (" + u + ") is Context7's own."
 	case strings.EqualFold(origin, wire.Origin(env.Config.Gateway)):
 		return "Its WWW-Authenticate points at the gateway's own metadata (" + u + "): APIM's on-error policy (Part 5 Step 3) set it."
 	default:
@@ -268,14 +270,14 @@ func unauthorized(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 	ex := e.Exchange
 	head := fmt.Sprintf("%s %s answered %s", e.Op, h.where(), statusLine(ex))
 	if a, ok := apimErrorIn(ex.Body); ok {
-		detail := fmt.Sprintf("%s with APIM's own body %q: validate-azure-ad-token refused the gateway token. %s %s", head, a.Message, apimRefusalCause(env), challengeSide(env, ex))
+		detail := fmt.Sprintf("%s with APIM's own body %q: validate-azure-ad-token refused the gateway token. %s %s", head, a.Message, apimRefusalCause(env), challengeSide(env, h, ex))
 		r.Find("apim-401", detail)
 		return "apim-401"
 	}
 	if e.RPC != nil && e.RPC.Code == -32001 {
 		return context7Refusal(env, r, h, e, head)
 	}
-	r.Find("mcp-401-unknown", fmt.Sprintf("%s: %s. %s", head, bodyWords(ex), challengeSide(env, ex)))
+	r.Find("mcp-401-unknown", fmt.Sprintf("%s: %s. %s", head, bodyWords(ex), challengeSide(env, h, ex)))
 	return "mcp-401-unknown"
 }
 
@@ -373,7 +375,10 @@ func context7Refusal(env *Env, r *Result, h hop, e *mcpclient.Error, head string
 		detail = said
 	}
 	if id != "context7-no-token" {
-		detail += " " + challengeSide(env, e.Exchange)
+		detail += " " + challengeSide(env, h, e.Exchange)
+	}
+	switch id {
+	case "context7-401-audience", "context7-401-scope", "context7-401-claims", "context7-401-signature", "context7-401":
 		if h.gateway && env.State.OBO.Failed == "" && env.State.OBO.Ran {
 			detail += " If the dashboard already holds these values, APIM may be forwarding an OBO token it cached before the fix (the guide's policy keeps it 3000 s); --upstream-probe sends a fresh one straight to Context7 to tell the two apart."
 		}

@@ -27,7 +27,10 @@ type OBOState struct {
 // failedWith describes the obo probe's failure for another check's detail.
 func (s *OBOState) failedWith() string {
 	if s.Entra != nil {
-		return fmt.Sprintf("%s (%s)", s.Failed, s.Entra.Message())
+		return strings.TrimSuffix(s.Entra.Message(), ".")
+	}
+	if e, ok := Catalog[s.Failed]; ok {
+		return e.Title
 	}
 	return s.Failed
 }
@@ -71,7 +74,7 @@ func runOBO(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	st.Token = tok
-	r.Evidence("token", tok.Unsigned())
+	r.Evidence("token", tok.Fingerprint()+" (its claims: obo-claims)")
 	r.Summary("Entra issued an OBO token for %s in %s (%s)", scope, res.Duration.Round(time.Millisecond), tok.Describe())
 }
 

@@ -157,10 +157,10 @@ var oboEntries = []Entry{
 		Commands: []string{"az apim nv list -g {{.ResourceGroup}} --service-name {{.APIMName}} --query '[].{name:name,value:value}'"},
 	},
 	{
-		ID: "upstream-context7-fault", Title: "Context7 refuses the OBO token directly too: the fault is in Context7's configuration", Severity: report.Error,
+		ID: "upstream-context7-fault", Title: "Context7 refuses the OBO token directly too: the fault is not in APIM", Severity: report.Error,
 		Section: SecContext7401, Check: "upstream",
 		Fix: []string{
-			"APIM is not at fault: the token c7doctor obtained with the OBO exchange is refused by Context7 itself. Compare the dashboard's Microsoft Entra ID card (Tenant ID, Audience, Required scope) and users list with the OBO token's tid, aud, scp and oid.",
+			"APIM is not at fault: the token c7doctor obtained with the OBO exchange is refused by Context7 itself. The finding beside this one says what Context7 objects to; compare the dashboard's Microsoft Entra ID card (Tenant ID, Audience, Required scope) and users list with the OBO token's tid, aud, scp and oid.",
 		},
 	},
 	{

@@ -50,7 +50,7 @@ func compareSides(env *Env, r *Result, gw, direct *MCPState) {
 	case dFail == "" && gwFail != "":
 		r.Summary("Context7 accepts the OBO token directly (%s): the gateway's failure (%s at %s) lies before Context7", passedOps(direct), gwFail, gwOp)
 	case dFail != "" && gwFail != "" && dFail == gwFail:
-		r.Find("upstream-context7-fault", fmt.Sprintf("Context7 refuses c7doctor's fresh OBO token at %s with %s, exactly as it refused what APIM forwarded: the fault is on Context7's side (its dashboard), not in APIM.", dOp, dFail))
+		r.Find("upstream-context7-fault", fmt.Sprintf("Context7 refuses c7doctor's fresh OBO token at %s with %s, exactly as it refused what APIM forwarded: APIM passes on what Context7 refuses, it does not cause it.", dOp, dFail))
 	case dFail != "" && gwFail == "" && gw.Initialize.ok():
 		r.Find("upstream-cached-token", fmt.Sprintf("Through the gateway %s passed, but straight to Context7 a fresh OBO token fails at %s with %s.", passedOps(gw), dOp, dFail))
 	case dFail != "" && gwFail != "":
