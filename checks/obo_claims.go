@@ -13,9 +13,6 @@ import (
 // apimOBOCacheDuration is the guide policy's cache-store-value duration.
 const apimOBOCacheDuration = 3000 * time.Second
 
-// clockSkew is what the token checks forgive in exp and nbf.
-const clockSkew = 5 * time.Minute
-
 // runOBOClaims checks the OBO token against the guide's "End-to-end token
 // claims" table and against what Context7 demands of it.
 func runOBOClaims(ctx context.Context, env *Env, r *Result) {
@@ -98,7 +95,7 @@ func checkOBOTimes(env *Env, r *Result, c *auth.Claims) {
 		return
 	}
 	r.Evidence("exp", c.Exp.Time.UTC().Format(time.RFC3339))
-	if c.Exp.Time.Add(clockSkew).Before(now) {
+	if c.Exp.Time.Add(ClockSkew).Before(now) {
 		r.Find("obo-expired", fmt.Sprintf("The OBO token expired at %s, before this run looked at it (%s).", c.Exp.Time.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 		return
 	}
