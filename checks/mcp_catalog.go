@@ -63,7 +63,7 @@ var mcpEntries = []Entry{
 	{
 		ID: "mcp-forbidden", Title: "The MCP endpoint answered 403 Forbidden", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"Something between here and Context7 refuses this caller outright (an APIM ip-filter or rate-limit policy, a firewall, a WAF): see the body in the detail."},
+		Fix:   []string{"Something between here and Context7 refuses this caller outright (an APIM ip-filter or rate-limit policy, a firewall, a WAF): see the body in the detail."},
 	},
 	{
 		ID: "mcp-not-found", Title: "The MCP endpoint does not exist (404)", Severity: report.Error,
@@ -83,23 +83,23 @@ var mcpEntries = []Entry{
 	{
 		ID: "mcp-backend-error", Title: "APIM could not reach Context7 (502/503/504)", Severity: report.Error,
 		Section: SecCreateAPI, Check: "mcp-initialize",
-		Fix: []string{"The context7-mcp API's service URL must be https://mcp.context7.com (Part 3 Step 2), reachable from APIM."},
+		Fix:      []string{"The context7-mcp API's service URL must be https://mcp.context7.com (Part 3 Step 2), reachable from APIM."},
 		Commands: []string{"az apim api show -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id context7-mcp --query serviceUrl"},
 	},
 	{
 		ID: "mcp-server-error", Title: "The MCP server failed (5xx)", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"The server itself answered with an error; see the body in the detail. If it persists, it is Context7's to fix."},
+		Fix:   []string{"The server itself answered with an error; see the body in the detail. If it persists, it is Context7's to fix."},
 	},
 	{
 		ID: "mcp-html", Title: "An HTML page answered instead of the MCP server", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"A web page (a proxy's block page, a sign-in page, a default site) answered at {{.MCPEndpoint}}: check --gateway and whatever sits in front of APIM."},
+		Fix:   []string{"A web page (a proxy's block page, a sign-in page, a default site) answered at {{.MCPEndpoint}}: check --gateway and whatever sits in front of APIM."},
 	},
 	{
 		ID: "mcp-http-error", Title: "The MCP endpoint answered with an HTTP error", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"See the status and body in the detail."},
+		Fix:   []string{"See the status and body in the detail."},
 	},
 	{
 		ID: "mcp-protocol-version", Title: "The server refused the MCP protocol version", Severity: report.Error,
@@ -109,27 +109,27 @@ var mcpEntries = []Entry{
 	{
 		ID: "mcp-bad-response", Title: "The answer is not an MCP response", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"The endpoint answered 200 with something other than a JSON-RPC response over JSON or SSE: see the detail for what came."},
+		Fix:   []string{"The endpoint answered 200 with something other than a JSON-RPC response over JSON or SSE: see the detail for what came."},
 	},
 	{
 		ID: "mcp-rpc-error", Title: "The server answered with a JSON-RPC error", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"See the code and message in the detail."},
+		Fix:   []string{"See the code and message in the detail."},
 	},
 	{
 		ID: "mcp-too-large", Title: "The answer is larger than c7doctor reads", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"The answer exceeded 8 MiB; an MCP answer to this request is a few KiB. Something answers that is not the MCP server."},
+		Fix:   []string{"The answer exceeded 8 MiB; an MCP answer to this request is a few KiB. Something answers that is not the MCP server."},
 	},
 	{
 		ID: "mcp-timeout", Title: "No complete answer in time", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"Raise --timeout if the gateway is slow; a stream that starts but never finishes an event is held up between APIM and Context7 (see Streaming responses get cut off)."},
+		Fix:   []string{"Raise --timeout if the gateway is slow; a stream that starts but never finishes an event is held up between APIM and Context7 (see Streaming responses get cut off)."},
 	},
 	{
 		ID: "mcp-unreachable", Title: "The MCP endpoint did not answer", Severity: report.Error,
 		Check: "mcp-initialize",
-		Fix: []string{"Check --gateway ({{.Gateway}}), DNS, proxies and TLS trust (--ca-file) from this machine."},
+		Fix:   []string{"Check --gateway ({{.Gateway}}), DNS, proxies and TLS trust (--ca-file) from this machine."},
 	},
 	{
 		ID: "mcp-no-session-id", Title: "No mcp-session-id header (the server is stateless)", Severity: report.Info,
@@ -172,21 +172,21 @@ var mcpEntries = []Entry{
 	{
 		ID: "context7-rate-limited", Title: "Context7 rate-limited the call", Severity: report.Warning,
 		Check: "mcp-tools",
-		Fix: []string{"The Context7 API answered 429: the teamspace's quota is spent for now. The gateway path itself works."},
+		Fix:   []string{"The Context7 API answered 429: the teamspace's quota is spent for now. The gateway path itself works."},
 	},
 	{
 		ID: "context7-api-error", Title: "Context7 could not reach its own API", Severity: report.Warning,
 		Check: "mcp-tools",
-		Fix: []string{"The MCP server answered, but its call to the Context7 API failed; that is on Context7's side. Try again later."},
+		Fix:   []string{"The MCP server answered, but its call to the Context7 API failed; that is on Context7's side. Try again later."},
 	},
 	{
 		ID: "mcp-call-no-results", Title: "resolve-library-id found nothing for Next.js", Severity: report.Warning,
 		Check: "mcp-tools",
-		Fix: []string{"The call went through but found no library: the gateway path works; the answer is Context7's."},
+		Fix:   []string{"The call went through but found no library: the gateway path works; the answer is Context7's."},
 	},
 	{
 		ID: "mcp-call-error", Title: "The tool call failed", Severity: report.Error,
 		Check: "mcp-tools",
-		Fix: []string{"See Context7's answer in the detail."},
+		Fix:   []string{"See Context7's answer in the detail."},
 	},
 }

@@ -99,11 +99,11 @@ var libraryIDLine = regexp.MustCompile(`Context7-compatible library ID:\s*(\S+)`
 
 // Texts of @upstash/context7-mcp 4.1.1 (dist/index.js, dist/lib/api.js).
 const (
-	textLibraries      = "Available Libraries:"
-	textInvalidKey     = "Invalid API key"
-	textRateLimited    = "Rate limited or quota exceeded"
-	textSearchError    = "Error searching libraries:"
-	textNoLibraries    = "No libraries found matching the provided name."
+	textLibraries   = "Available Libraries:"
+	textInvalidKey  = "Invalid API key"
+	textRateLimited = "Rate limited or quota exceeded"
+	textSearchError = "Error searching libraries:"
+	textNoLibraries = "No libraries found matching the provided name."
 )
 
 // readCallResult reads Context7's answer to resolve-library-id: it answers

@@ -82,12 +82,12 @@ var oboEntries = []Entry{
 	{
 		ID: "obo-unreachable", Title: "The token endpoint did not answer", Severity: report.Error,
 		Check: "obo",
-		Fix: []string{"Check that {{.AuthorityHost}} is reachable from here (proxy, firewall, DNS) and that the tenant {{.Tenant}} exists."},
+		Fix:   []string{"Check that {{.AuthorityHost}} is reachable from here (proxy, firewall, DNS) and that the tenant {{.Tenant}} exists."},
 	},
 	{
 		ID: "obo-failed", Title: "The OBO exchange could not be made", Severity: report.Error,
 		Check: "obo",
-		Fix: []string{"The detail says what went wrong before or after Entra answered."},
+		Fix:   []string{"The detail says what went wrong before or after Entra answered."},
 	},
 
 	// obo-claims
@@ -127,7 +127,7 @@ var oboEntries = []Entry{
 	{
 		ID: "obo-not-verified", Title: "The OBO token's signature was not checked", Severity: report.Warning,
 		Check: "obo-claims",
-		Fix: []string{"tenant-keys did not load the tenant's signing keys; fix that check first."},
+		Fix:   []string{"tenant-keys did not load the tenant's signing keys; fix that check first."},
 	},
 	{
 		ID: "obo-expired", Title: "The OBO token is already expired", Severity: report.Error,
@@ -173,6 +173,6 @@ var oboEntries = []Entry{
 	{
 		ID: "upstream-unreachable", Title: "The Context7 MCP server did not answer", Severity: report.Error,
 		Check: "upstream",
-		Fix: []string{"Check --upstream (https://mcp.context7.com/mcp/oauth, the URL APIM forwards to) and that it is reachable from here."},
+		Fix:   []string{"Check --upstream (https://mcp.context7.com/mcp/oauth, the URL APIM forwards to) and that it is reachable from here."},
 	},
 }
