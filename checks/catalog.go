@@ -136,6 +136,10 @@ func Explain(query string) []Entry {
 				}
 			}
 		}
+		// The guide's own troubleshooting entry for a code comes first.
+		sort.SliceStable(out, func(i, j int) bool {
+			return troubleshooting(out[i].Section) && !troubleshooting(out[j].Section)
+		})
 		return out
 	}
 	words := strings.Fields(strings.ToLower(q))
@@ -153,6 +157,15 @@ func Explain(query string) []Entry {
 		}
 	}
 	return out
+}
+
+// troubleshooting reports one of the guide's troubleshooting headings.
+func troubleshooting(section string) bool {
+	switch section {
+	case SecAPIM401, SecOBO50013, SecOBO70011, SecContext7401, SecStreamingCut, SecWrongClientID:
+		return true
+	}
+	return false
 }
 
 // coreEntries are the guide's own troubleshooting entries and the runner's findings.

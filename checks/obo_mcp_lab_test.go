@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -13,6 +14,10 @@ import (
 
 // The checks this file tests: the hops behind the gateway.
 var hopChecks = []string{"obo", "obo-claims", "mcp-initialize", "mcp-tools", "upstream"}
+
+// roomy gives the hop tests time: they run lab worlds side by side, under
+// the race detector on two cores, and test no timeouts.
+func roomy(c *Config) { c.Timeout = 10 * time.Second }
 
 func checkOf(t *testing.T, rep *report.Report, id string) report.Check {
 	t.Helper()
@@ -42,7 +47,7 @@ func reportJSON(t *testing.T, rep *report.Report) []byte {
 }
 
 func TestHopsHealthyLab(t *testing.T) {
-	lr := runLab(t, Selection{}, nil)
+	lr := runLab(t, Selection{}, roomy)
 	rep := lr.Report
 	if f := firstFailure(rep); f != "" {
 		t.Fatalf("check %s failed: %v", f, findingIDs(rep, f))
@@ -154,7 +159,7 @@ func TestHopFaultsLab(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
 			t.Parallel()
-			lr := runLab(t, Selection{}, nil, tt.fault)
+			lr := runLab(t, Selection{}, roomy, tt.fault)
 			rep := lr.Report
 			if got := firstFailure(rep); got != tt.check {
 				t.Fatalf("first failure = %q (%v), want %s", got, findingIDs(rep, got), tt.check)
@@ -233,6 +238,7 @@ func TestHopsSkipAndOptions(t *testing.T) {
 	t.Run("no secret", func(t *testing.T) {
 		t.Parallel()
 		lr := runLab(t, Selection{Only: []string{"upstream", "mcp-tools"}}, func(c *Config) {
+			roomy(c)
 			c.GatewaySecret, c.GatewaySecretFile = "", ""
 		})
 		for _, id := range []string{"obo", "obo-claims", "upstream"} {
@@ -252,6 +258,7 @@ func TestHopsSkipAndOptions(t *testing.T) {
 	t.Run("no call, no upstream probe", func(t *testing.T) {
 		t.Parallel()
 		lr := runLab(t, Selection{Only: []string{"mcp-tools", "upstream"}}, func(c *Config) {
+			roomy(c)
 			c.Call, c.UpstreamProbe = false, false
 		})
 		tools := checkOf(t, lr.Report, "mcp-tools")
@@ -264,12 +271,12 @@ func TestHopsSkipAndOptions(t *testing.T) {
 	})
 	t.Run("wrong api path", func(t *testing.T) {
 		t.Parallel()
-		lr := runLab(t, Selection{Only: []string{"mcp-initialize"}}, func(c *Config) { c.APIPath = "context8" })
+		lr := runLab(t, Selection{Only: []string{"mcp-initialize"}}, func(c *Config) { roomy(c); c.APIPath = "context8" })
 		wantFinding(t, lr.Report, "mcp-initialize", "mcp-not-found")
 	})
 	t.Run("wrong upstream", func(t *testing.T) {
 		t.Parallel()
-		lr := runLab(t, Selection{Only: []string{"upstream"}}, func(c *Config) { c.Upstream += "/nowhere" })
+		lr := runLab(t, Selection{Only: []string{"upstream"}}, func(c *Config) { roomy(c); c.Upstream += "/nowhere" })
 		wantFinding(t, lr.Report, "upstream", "mcp-http-error")
 	})
 }
