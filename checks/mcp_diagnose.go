@@ -275,7 +275,7 @@ func unauthorized(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 		return "apim-401"
 	}
 	if e.RPC != nil && e.RPC.Code == -32001 {
-		return context7Refusal(env, r, h, e, head)
+		return context7Reason(env, r, h, e, head)
 	}
 	r.Find("mcp-401-unknown", fmt.Sprintf("%s: %s. %s", head, bodyWords(ex), challengeSide(env, h, ex)))
 	return "mcp-401-unknown"
@@ -312,9 +312,9 @@ func apimRefusalCause(env *Env) string {
 	return fmt.Sprintf("Its claims pass what c7doctor checks (iss %s, aud %s, scp %s), so APIM's named values differ: entra-tenant-id must be %s and apim-gateway-app-id %s.", c.Iss, c.AudString(), strings.Join(c.Scp, " "), orNone(c.Tid), cfg.GatewayAppID)
 }
 
-// context7Refusal maps Context7's -32001 message to the dashboard field to
+// context7Reason maps Context7's -32001 message to the dashboard field to
 // fix, with the value the OBO token carries.
-func context7Refusal(env *Env, r *Result, h hop, e *mcpclient.Error, head string) string {
+func context7Reason(env *Env, r *Result, h hop, e *mcpclient.Error, head string) string {
 	msg := e.RPC.Message
 	cfg := env.Config
 	tok := env.State.OBO.Token
