@@ -134,9 +134,8 @@ func shellWithC7doctor(t *testing.T) []string {
 }
 
 // The script tests start the (race-built) test binary once per Tab: few
-// cases, run beside the other tests.
+// cases. Not parallel: urfave/cli shares its help flag between apps.
 func TestBashCompletionScript(t *testing.T) {
-	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash")
@@ -169,7 +168,6 @@ t "c7doctor run --out junit="
 }
 
 func TestFishCompletionScript(t *testing.T) {
-	t.Parallel()
 	fish, err := exec.LookPath("fish")
 	if err != nil {
 		t.Skip("no fish")
