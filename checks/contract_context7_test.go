@@ -38,6 +38,17 @@ type context7Server struct {
 
 func startContext7(t *testing.T) *context7Server {
 	t.Helper()
+	return startContext7With(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not_found"}`)
+	}))
+}
+
+// startContext7With starts the server with api answering everything it
+// calls (the Context7 API under /api, its authorization servers).
+func startContext7With(t *testing.T, api http.Handler) *context7Server {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node not found: the Context7 contract test needs Node.js and `npm ci` in testdata/contract")
@@ -56,11 +67,7 @@ func startContext7(t *testing.T) *context7Server {
 
 	// Everything the server may call stays on loopback: the Context7 API,
 	// the authorization servers it advertises, their key sets.
-	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"error":"not_found"}`)
-	}))
+	stub := httptest.NewServer(api)
 	t.Cleanup(stub.Close)
 
 	for attempt := 1; ; attempt++ {
