@@ -165,6 +165,9 @@ func healthyReport() *report.Report {
 					Detail: "code_challenge_methods_supported is absent: Entra omits it, so clients that insist on it refuse the server.",
 					Fix:    []string{"Keep \"code_challenge_methods_supported\": [\"S256\"] in as-metadata-policy.xml."},
 					Guide:  guide("Step 2: Attach the discovery + redirect policies", "step-2-attach-the-discovery--redirect-policies"),
+				}, {
+					ID: "as-entra-issuer", Severity: report.Info, Title: "The issuer is the gateway, not Entra",
+					Detail: "As the guide sets it up: clients talk to the gateway, which forwards to Entra.",
 				}},
 			},
 			{ID: "mcp-tools", Title: "MCP tools through the gateway", Status: report.Pass, Summary: "resolve-library-id and query-docs listed"},

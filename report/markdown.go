@@ -109,16 +109,19 @@ func mdTable(b *bytes.Buffer, r *Report) {
 	b.WriteByte('\n')
 }
 
-// shown says whether a finding gets its own section: the same rule as the
-// text output, so both tell the same story.
+// shown says whether a finding gets its own section: the text output's
+// rule, so that both tell the same story.
 func shown(c Check, f Finding) bool {
 	if f.Severity != Info {
 		return true
 	}
-	if c.Status == Pass || c.Status == Warn {
+	switch c.Status {
+	case Pass:
 		return false
+	case Skip:
+		return len(f.Fix) > 0
 	}
-	return len(f.Fix) > 0 || c.Status == Fail
+	return true
 }
 
 func mdFindings(b *bytes.Buffer, r *Report) {
