@@ -113,7 +113,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	signKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	signKey, err := processSigningKey()
 	if err != nil {
 		return nil, fmt.Errorf("lab: signing key: %w", err)
 	}
@@ -195,6 +195,12 @@ func (w *World) Close() error {
 	w.servers = nil
 	return errors.Join(errs...)
 }
+
+// processSigningKey is the tenant's signing key, one per process: RSA key
+// generation is most of the time it takes to start a world, and tests start many.
+var processSigningKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
 
 func listen(addr string) (net.Listener, error) {
 	if addr == "" {
