@@ -90,6 +90,7 @@ func describeInit(env *Env, r *Result, init *mcpclient.InitResult) {
 		events, _, _ := ex.Events()
 		r.Evidence("events", fmt.Sprintf("%d (%s)", len(events), eventTypes(events)))
 	}
+	r.Evidence("response_headers", headerLine(ex.Header))
 	res := init.Result
 	r.Evidence("server", strings.TrimSpace(res.ServerInfo.Name+" "+res.ServerInfo.Version))
 	r.Evidence("protocol_version", res.ProtocolVersion)
@@ -177,4 +178,18 @@ func eventTypes(events []mcpclient.Event) string {
 		parts = append(parts, fmt.Sprintf("%s×%d", t, seen[t]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// shownHeaders are the response headers worth a line of evidence.
+var shownHeaders = []string{"Content-Type", "Mcp-Session-Id", "Cache-Control", "X-Accel-Buffering", "Content-Encoding", "Transfer-Encoding", "Content-Length", "Via", "X-Powered-By"}
+
+// headerLine is "Name: value; …" of the headers an SSE diagnosis looks at.
+func headerLine(h http.Header) string {
+	var parts []string
+	for _, k := range shownHeaders {
+		if v := h.Values(k); len(v) > 0 {
+			parts = append(parts, k+": "+strings.Join(v, ", "))
+		}
+	}
+	return orNone(strings.Join(parts, "; "))
 }

@@ -78,8 +78,8 @@ func statusLine(ex *mcpclient.Exchange) string {
 }
 
 // mcpFailure reports a failed MCP operation and returns the id of the
-// finding that explains it ("" when the run was interrupted: the runner
-// says so).
+// finding that explains it ("interrupted", with no finding, when the run
+// was interrupted: the runner says so).
 func mcpFailure(env *Env, r *Result, h hop, err error) string {
 	var e *mcpclient.Error
 	if !errors.As(err, &e) {
@@ -92,7 +92,7 @@ func mcpFailure(env *Env, r *Result, h hop, err error) string {
 	}
 	switch e.Kind {
 	case mcpclient.KindCanceled:
-		return ""
+		return "interrupted"
 	case mcpclient.KindTransport:
 		r.Find("mcp-unreachable", fmt.Sprintf("%s %s got no answer (%s): %v.", e.Op, h.where(), e.Wire, e.Err))
 		return "mcp-unreachable"

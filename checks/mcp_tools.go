@@ -32,7 +32,11 @@ func runMCPTools(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	defer c.Close()
-	if _, err := c.Initialize(ctx); err != nil {
+	init, err := c.Initialize(ctx)
+	if init != nil {
+		r.Evidence("initialize_latency", init.Duration.Round(time.Millisecond).String())
+	}
+	if err != nil {
 		mcpFailure(env, r, h, err)
 		return
 	}

@@ -50,12 +50,14 @@ func runOBO(ctx context.Context, env *Env, r *Result) {
 	r.Evidence("scope", scope)
 	env.Redactor().Secret(cfg.GatewaySecret)
 
+	before := len(env.HTTP.Recorder().Exchanges())
 	res, err := auth.OnBehalfOf(ctx, auth.OBORequest{
 		AuthorityHost: cfg.AuthorityHost, Tenant: cfg.Tenant, ClientID: cfg.GatewayAppID,
 		Secret: cfg.GatewaySecret, Assertion: env.State.GatewayToken, Scopes: []string{scope},
 		HTTPClient: env.HTTP.HTTPClient(),
 	})
 	st.Ran = true
+	wireEvidence(env, r, before)
 	if err != nil {
 		st.Failed = oboFailure(ctx, env, r, err)
 		return
@@ -214,4 +216,28 @@ func quoteList(s string) string {
 		return "empty"
 	}
 	return s
+}
+
+// wireEvidence records each request MSAL made (tenant discovery, token) with
+// its status and latency: a fresh client asks both every time.
+func wireEvidence(env *Env, r *Result, from int) {
+	exs := env.HTTP.Recorder().Exchanges()
+	for i := from; i < len(exs); i++ {
+		ex := exs[i]
+		key := "request"
+		switch {
+		case strings.HasSuffix(ex.URL, "/token"):
+			key = "token_endpoint"
+		case strings.Contains(ex.URL, "openid-configuration"):
+			key = "discovery"
+		case strings.Contains(ex.URL, "/discovery/instance"):
+			key = "instance_discovery"
+		}
+		u := strings.TrimSuffix(ex.URL, "?")
+		v := fmt.Sprintf("%s %s → %d in %s", ex.Method, u, ex.Status, ex.Duration.Round(time.Millisecond))
+		if ex.Err != "" {
+			v = fmt.Sprintf("%s %s → no answer (%s) after %s", ex.Method, u, ex.Err, ex.Duration.Round(time.Millisecond))
+		}
+		r.Evidence(key, v)
+	}
 }
