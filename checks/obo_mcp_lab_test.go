@@ -19,15 +19,6 @@ var hopChecks = []string{"obo", "obo-claims", "mcp-initialize", "mcp-tools", "up
 // the race detector on two cores, and test no timeouts.
 func roomy(c *Config) { c.Timeout = 10 * time.Second }
 
-func checkOf(t *testing.T, rep *report.Report, id string) report.Check {
-	t.Helper()
-	c, ok := rep.Find(id)
-	if !ok {
-		t.Fatalf("no check %s in the report", id)
-	}
-	return *c
-}
-
 func findingIn(c report.Check, id string) (report.Finding, bool) {
 	for _, f := range c.Findings {
 		if f.ID == id {
@@ -53,9 +44,9 @@ func TestHopsHealthyLab(t *testing.T) {
 		t.Fatalf("check %s failed: %v", f, findingIDs(rep, f))
 	}
 	for _, id := range hopChecks {
-		c := checkOf(t, rep, id)
+		c := check(t, rep, id)
 		want := report.Pass
-		if id == "obo-claims" && checkOf(t, rep, "tenant-keys").Status != report.Pass {
+		if id == "obo-claims" && check(t, rep, "tenant-keys").Status != report.Pass {
 			// Without the tenant's keys the signature cannot be checked.
 			want = report.Warn
 			if ids := findingIDs(rep, id); !slices.Equal(ids, []string{"obo-not-verified"}) {
@@ -72,12 +63,12 @@ func TestHopsHealthyLab(t *testing.T) {
 		"upstream": {"latency", "tools_latency", "call_latency"},
 	} {
 		for _, k := range keys {
-			if v, ok := checkOf(t, rep, id).Evidence.Get(k); !ok || v == "" {
+			if v, ok := check(t, rep, id).Evidence.Get(k); !ok || v == "" {
 				t.Errorf("%s: no %s in evidence", id, k)
 			}
 		}
 	}
-	init := checkOf(t, rep, "mcp-initialize")
+	init := check(t, rep, "mcp-initialize")
 	if f, ok := findingIn(init, "mcp-no-session-id"); !ok || f.Severity != report.Info {
 		t.Errorf("mcp-initialize: the missing session id is not reported as info: %v", findingIDs(rep, "mcp-initialize"))
 	}
@@ -87,7 +78,7 @@ func TestHopsHealthyLab(t *testing.T) {
 	if server, _ := init.Evidence.Get("server"); server != "Context7 4.1.1" {
 		t.Errorf("server = %q", server)
 	}
-	if libs, _ := checkOf(t, rep, "mcp-tools").Evidence.Get("libraries"); !strings.Contains(libs, "/vercel/next.js") {
+	if libs, _ := check(t, rep, "mcp-tools").Evidence.Get("libraries"); !strings.Contains(libs, "/vercel/next.js") {
 		t.Errorf("libraries = %q", libs)
 	}
 	if lr.Env.State.OBOToken == "" || lr.Env.State.OBO.Token == nil {
@@ -147,7 +138,7 @@ func TestHopFaultsLab(t *testing.T) {
 		}},
 		{"sse-truncated", "mcp-initialize", "sse-truncated", func(t *testing.T, lr *labRun) {
 			// Straight to Context7 the stream is whole: the gateway cuts it.
-			if c := checkOf(t, lr.Report, "upstream"); c.Status != report.Pass {
+			if c := check(t, lr.Report, "upstream"); c.Status != report.Pass {
 				t.Errorf("upstream: %s %v", c.Status, findingIDs(lr.Report, "upstream"))
 			}
 		}},
@@ -164,7 +155,7 @@ func TestHopFaultsLab(t *testing.T) {
 			if got := firstFailure(rep); got != tt.check {
 				t.Fatalf("first failure = %q (%v), want %s", got, findingIDs(rep, got), tt.check)
 			}
-			c := checkOf(t, rep, tt.check)
+			c := check(t, rep, tt.check)
 			var first *report.Finding
 			for i := range c.Findings {
 				if c.Findings[i].Severity == report.Error {
@@ -188,11 +179,11 @@ func TestHopFaultsLab(t *testing.T) {
 	}
 }
 
-func wantFinding(t *testing.T, rep *report.Report, check, id string) report.Finding {
+func wantFinding(t *testing.T, rep *report.Report, checkID, id string) report.Finding {
 	t.Helper()
-	f, ok := findingIn(checkOf(t, rep, check), id)
+	f, ok := findingIn(check(t, rep, checkID), id)
 	if !ok {
-		t.Errorf("%s: findings %v, want %s", check, findingIDs(rep, check), id)
+		t.Errorf("%s: findings %v, want %s", checkID, findingIDs(rep, checkID), id)
 	}
 	return f
 }
@@ -202,17 +193,17 @@ func wantFinding(t *testing.T, rep *report.Report, check, id string) report.Find
 // warning) and the tool call is refused for want of a token.
 func oboConsequences(code int) func(t *testing.T, lr *labRun) {
 	return func(t *testing.T, lr *labRun) {
-		c := checkOf(t, lr.Report, "obo")
+		c := check(t, lr.Report, "obo")
 		f := c.Findings[0]
 		if !slices.Contains(f.AADSTS, code) || f.TraceID == "" || f.CorrelationID == "" {
 			t.Errorf("obo finding: aadsts %v trace %q correlation %q", f.AADSTS, f.TraceID, f.CorrelationID)
 		}
-		if s := checkOf(t, lr.Report, "obo-claims").Status; s != report.Skip {
+		if s := check(t, lr.Report, "obo-claims").Status; s != report.Skip {
 			t.Errorf("obo-claims: %s", s)
 		}
 		wantFinding(t, lr.Report, "mcp-initialize", "mcp-passed-without-token")
 		wantFinding(t, lr.Report, "mcp-tools", "mcp-call-without-token")
-		if s := checkOf(t, lr.Report, "upstream").Status; s != report.Skip {
+		if s := check(t, lr.Report, "upstream").Status; s != report.Skip {
 			t.Errorf("upstream: %s", s)
 		}
 	}
@@ -226,7 +217,7 @@ func context7Consequences(id, value string) func(t *testing.T, lr *labRun) {
 		if !strings.Contains(f.Detail, value) {
 			t.Errorf("%s detail does not show %s: %s", id, value, f.Detail)
 		}
-		if s := checkOf(t, lr.Report, "obo").Status; s != report.Pass {
+		if s := check(t, lr.Report, "obo").Status; s != report.Pass {
 			t.Errorf("obo: %s", s)
 		}
 		wantFinding(t, lr.Report, "upstream", id)
@@ -242,15 +233,15 @@ func TestHopsSkipAndOptions(t *testing.T) {
 			c.GatewaySecret, c.GatewaySecretFile = "", ""
 		})
 		for _, id := range []string{"obo", "obo-claims", "upstream"} {
-			if c := checkOf(t, lr.Report, id); c.Status != report.Skip {
+			if c := check(t, lr.Report, id); c.Status != report.Skip {
 				t.Errorf("%s: %s", id, c.Status)
 			}
 		}
-		if c := checkOf(t, lr.Report, "obo"); !strings.Contains(c.Summary, "C7DOCTOR_GATEWAY_SECRET") {
+		if c := check(t, lr.Report, "obo"); !strings.Contains(c.Summary, "C7DOCTOR_GATEWAY_SECRET") {
 			t.Errorf("obo skip reason: %q", c.Summary)
 		}
 		for _, id := range []string{"mcp-initialize", "mcp-tools"} {
-			if c := checkOf(t, lr.Report, id); c.Status != report.Pass {
+			if c := check(t, lr.Report, id); c.Status != report.Pass {
 				t.Errorf("%s: %s %v", id, c.Status, findingIDs(lr.Report, id))
 			}
 		}
@@ -261,11 +252,11 @@ func TestHopsSkipAndOptions(t *testing.T) {
 			roomy(c)
 			c.Call, c.UpstreamProbe = false, false
 		})
-		tools := checkOf(t, lr.Report, "mcp-tools")
+		tools := check(t, lr.Report, "mcp-tools")
 		if call, _ := tools.Evidence.Get("call"); tools.Status != report.Pass || !strings.Contains(call, "--call") {
 			t.Errorf("mcp-tools: %s, call %q", tools.Status, call)
 		}
-		if c := checkOf(t, lr.Report, "upstream"); c.Status != report.Skip || !strings.Contains(c.Summary, "--upstream-probe") {
+		if c := check(t, lr.Report, "upstream"); c.Status != report.Skip || !strings.Contains(c.Summary, "--upstream-probe") {
 			t.Errorf("upstream: %s %q", c.Status, c.Summary)
 		}
 	})

@@ -459,3 +459,51 @@ func TestListToolsPagesAndStops(t *testing.T) {
 		t.Fatalf("err = %v, %d tools", err, len(res.Tools))
 	}
 }
+
+// A stream that ends cleanly after an event id, before the response, makes
+// mcp-go resume it with a GET carrying Last-Event-ID (SEP-1699). Where the
+// resume works the request succeeds; where the GET is refused (APIM's
+// POST-only API answers 404) the stream counts as cut.
+func TestResumedStream(t *testing.T) {
+	for _, resumeWorks := range []bool{true, false} {
+		t.Run(fmt.Sprintf("resume works %v", resumeWorks), func(t *testing.T) {
+			var initID json.RawMessage
+			f, srv := newFake(t, func(w http.ResponseWriter, r *http.Request, method string, id json.RawMessage) {
+				switch {
+				case r.Method == http.MethodGet && resumeWorks:
+					sse(w, 200, "id: 2\ndata: "+reply(initID, initResult)+"\n\n")
+				case r.Method == http.MethodGet:
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(404)
+					io.WriteString(w, `{ "statusCode": 404, "message": "Resource not found" }`)
+				case method == "initialize":
+					initID = id
+					sse(w, 200, "id: 1\nretry: 10\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"x\"}}\n\n")
+				default:
+					w.WriteHeader(202)
+				}
+			})
+			c := newClient(t, srv.URL, nil)
+			_, err := c.Initialize(context.Background())
+			var last string
+			for _, s := range f.seen() {
+				if s.Method == http.MethodGet {
+					last = s.Auth
+				}
+			}
+			if !strings.HasPrefix(last, "Bearer ") {
+				t.Errorf("no resume GET with the bearer: %+v", f.seen())
+			}
+			if resumeWorks {
+				if err != nil {
+					t.Fatalf("resumed initialize: %v", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindTruncated || e.Exchange.Method != http.MethodPost {
+				t.Fatalf("err = %#v", err)
+			}
+		})
+	}
+}
