@@ -140,8 +140,9 @@ inspector_legacy_cmd=(node "$inspector" --cli "$mcp_endpoint" --transport http -
 
 say "checking each tool once"
 report="$("${c7doctor_cmd[@]}")" || die "c7doctor run failed against the lab: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report" 2>/dev/null || echo "$report")"
-passed="$(jq '[.checks[] | select(.status == "pass")] | length' <<<"$report")"
-(( passed == 13 )) || die "c7doctor: $passed of 13 checks passed: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
+ran="$(jq '[.checks[] | select(.status == "pass" or .status == "warn")] | length' <<<"$report")"
+(( ran == 13 )) || die "c7doctor: $ran of 13 checks ran clean: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
+warned="$(jq -r '[.checks[] | select(.status == "warn") | .id + " (" + ([.findings[].id] | join(", ")) + ")"] | join("; ")' <<<"$report")"
 env "${curl_env[@]}" "${curl_cmd[@]}" >"$work/curl.txt" || die "the curl procedure failed: $(tail -5 "$work/curl.txt")"
 tools_json="$(env "${inspector_env[@]}" "${inspector_cmd[@]}" 2>"$work/inspector.err")" || die "Inspector failed: $(tail -5 "$work/inspector.err")"
 jq -e '.tools | map(.name) | index("resolve-library-id")' <<<"$tools_json" >/dev/null || die "Inspector listed no resolve-library-id: $tools_json"
@@ -189,7 +190,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo
   cat "$out/tools.md"
   echo
-  echo "c7doctor ran all 13 checks (--call --upstream-probe), each passing. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era) listed $legacy_tools: it never sends tools/list once the gateway answers its GET stream with 404."
+  echo "c7doctor ran all 13 checks (--call --upstream-probe), none failed${warned:+, warnings: $warned}. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era) listed $legacy_tools: it never sends tools/list once the gateway answers its GET stream with 404."
   echo
   cat "$out/version.md"
   echo
@@ -199,8 +200,8 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo "|---|---:|---|"
   echo "| full run ≤ 1.0× the curl procedure's wall time | $(awk -v a="$c7_wall" -v b="$curl_wall" 'BEGIN { printf "%.2f×", a / b }') | $(verdict "$(awk -v a="$c7_wall" -v b="$curl_wall" 'BEGIN { print a / b }')" 1.0) |"
   echo "| full run ≤ 0.15× Inspector's wall time | $(awk -v a="$c7_wall" -v b="$insp_wall" 'BEGIN { printf "%.2f×", a / b }') | $(verdict "$(awk -v a="$c7_wall" -v b="$insp_wall" 'BEGIN { print a / b }')" 0.15) |"
-  echo "| peak RSS ≤ 40 MB | ${c7_rss} MiB | $(verdict "$c7_rss" "$(awk 'BEGIN { print 40e6 / 1048576 }')") |"
-  echo "| stripped binary ≤ 25 MB | $mib MiB | $(verdict "$binary_bytes" 25000000) |"
+  echo "| peak RSS ≤ 40 MB | $(awk -v m="$c7_rss" 'BEGIN { printf "%.1f MiB (%.1f MB)", m, m * 1.048576 }') | $(verdict "$c7_rss" "$(awk 'BEGIN { print 40e6 / 1048576 }')") |"
+  echo "| stripped binary ≤ 25 MB | $mib MiB ($(awk -v b="$binary_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $(verdict "$binary_bytes" 25000000) |"
   echo "| \`c7doctor version\` ≤ 20 ms | $(printf '%.2f' "$ver_ms") ms | $(verdict "$ver_ms" 20) |"
   if [[ -f "$out/go-bench.txt" ]]; then
     echo

@@ -42,13 +42,21 @@ func TestRedactArgv(t *testing.T) {
 	}
 }
 
+func TestShellJoin(t *testing.T) {
+	got := shellJoin([]string{"node", "--header", "Authorization: Bearer $TOKEN", "it's", "plain/path-1.2"})
+	want := `node --header 'Authorization: Bearer $TOKEN' 'it'\''s' plain/path-1.2`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
 func TestRunsAlternateAndReport(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := mainErr([]string{"-runs", "3", "-warmup", "0", "::t", "true", "::f", "sh", "-c", "exit 0"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"| t | 3 |", "| f | 3 |", "`sh -c exit 0`"} {
+	for _, want := range []string{"| t | 3 |", "| f | 3 |", "`sh -c 'exit 0'`"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -98,7 +98,7 @@ func writeTable(w io.Writer, title string, res []result, rssFloor float64) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range res {
-		fmt.Fprintf(w, "- %s: `%s`\n", r.Name, strings.Join(r.Argv, " "))
+		fmt.Fprintf(w, "- %s: `%s`\n", r.Name, shellJoin(r.Argv))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Wall time from start to exit; CPU time is user+system of the process and every descendant it waited for; "+
@@ -132,4 +132,16 @@ func redactArgv(argv []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// shellJoin quotes the words that need it, so a printed command can be pasted.
+func shellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
 }
