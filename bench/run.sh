@@ -68,6 +68,8 @@ printf 'package main\n\nfunc main() {}\n' >"$work/empty/main.go"
 (cd "$work/empty" && GOFLAGS='' go build -trimpath -ldflags="-s -w" -o "$work/empty-go" main.go)
 binary_bytes="$(stat -c %s "$bin")"
 version_line="$("$bin" version)"
+commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit+=" with local changes"
 
 # --- the lab, once ------------------------------------------------------------
 say "starting c7doctor lab"
@@ -191,7 +193,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB" }'); $(uname -sr)"
   echo "- $(go version | cut -d' ' -f3-), Node.js $(node --version), $(curl --version | head -1 | cut -d' ' -f1-2), MCP Inspector $inspector_version"
   echo "- load average (1, 5, 15 min) before the runs: $load_before; after: $load_after (the runs themselves add about 1)"
-  echo "- c7doctor: $version_line, stripped binary $binary_bytes bytes ($mib MiB)"
+  echo "- c7doctor: $version_line, built from $commit; stripped binary $binary_bytes bytes ($mib MiB)"
   echo
   cat "$out/tools.md"
   echo
