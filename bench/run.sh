@@ -52,7 +52,7 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 inspector="$bench_dir/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
 if [[ ! -f "$inspector" || "$bench_dir/package-lock.json" -nt "$bench_dir/node_modules/.package-lock.json" ]]; then
   say "installing MCP Inspector from bench/package-lock.json"
-  # Its engines field says Node 22; its CLI runs on 20 (checked below).
+  # Its engines field says Node 22; its CLI runs on 20 (the check run below proves it).
   (cd "$bench_dir" && npm ci --no-audit --no-fund --loglevel=error --engine-strict=false)
 fi
 inspector_version="$(node "$inspector" --cli --version 2>/dev/null | tail -1)"
@@ -148,6 +148,7 @@ say "checking each tool once"
 report="$("${c7doctor_cmd[@]}")" || die "c7doctor run failed against the lab: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report" 2>/dev/null || echo "$report")"
 ran="$(jq '[.checks[] | select(.status == "pass" or .status == "warn")] | length' <<<"$report")"
 (( ran == 13 )) || die "c7doctor: $ran of 13 checks ran clean: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
+requests="$("${c7doctor_cmd[@]}" -v 2>&1 >/dev/null | grep -c '^→' || true)"
 warned="$(jq -r '[.checks[] | select(.status == "warn") | .id + " (" + ([.findings[].id] | join(", ")) + ")"] | join("; ")' <<<"$report")"
 env "${curl_env[@]}" "${curl_cmd[@]}" >"$work/curl.txt" || die "the curl procedure failed: $(tail -5 "$work/curl.txt")"
 tools_json="$(env "${inspector_env[@]}" "${inspector_cmd[@]}" 2>"$work/inspector.err")" || die "Inspector failed: $(tail -5 "$work/inspector.err")"
@@ -197,7 +198,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo
   cat "$out/tools.md"
   echo
-  echo "c7doctor ran all 13 checks (--call --upstream-probe), none failed${warned:+, warnings: $warned}. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era) listed $legacy_tools: it never sends tools/list once the gateway answers its GET stream with 404."
+  echo "c7doctor ran all 13 checks (--call --upstream-probe) in $requests HTTPS requests, none failed${warned:+, warnings: $warned}. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era) listed $legacy_tools: it never sends tools/list once the gateway answers its GET stream with 404."
   echo
   cat "$out/version.md"
   echo
