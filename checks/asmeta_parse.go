@@ -67,9 +67,9 @@ func ParseASMetadata(body []byte) (*ASMetadata, error) {
 // insertion, OpenID Connect path appending; without a path, RFC 8414 then
 // OpenID Connect at the root.
 func ASMetadataURLs(issuer string) ([]string, error) {
-	u, _ := judgeURL(issuer)
-	if u == nil || u.Host == "" {
-		return nil, fmt.Errorf("issuer %q is not an absolute URL", issuer)
+	u, problem := judgeURL(issuer)
+	if problem != "" {
+		return nil, fmt.Errorf("issuer %q: %s", issuer, problem)
 	}
 	origin := u.Scheme + "://" + u.Host
 	path := u.EscapedPath()

@@ -164,9 +164,9 @@ func freeLoopbackPort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// runAgainst runs checks against an MCP endpoint of another shape than
+// runDiscAgainst runs checks against an MCP endpoint of another shape than
 // <gateway>/<api-path>/mcp.
-func runAgainst(t *testing.T, origin, mcpURL string, only ...string) (*report.Report, *Env) {
+func runDiscAgainst(t *testing.T, origin, mcpURL string, only ...string) (*report.Report, *Env) {
 	t.Helper()
 	client, err := wire.New(wire.Options{Timeout: 10 * time.Second})
 	if err != nil {
@@ -188,19 +188,19 @@ func TestContractContext7(t *testing.T) {
 
 // On /mcp/oauth the server wants a token and says where its metadata is.
 func contractOAuthEndpoint(t *testing.T, c7 *context7Server) {
-	rep, env := runAgainst(t, c7.URL, c7.URL+"/mcp/oauth", "challenge", "prm")
+	rep, env := runDiscAgainst(t, c7.URL, c7.URL+"/mcp/oauth", "challenge", "prm")
 
 	ch, _ := rep.Find("challenge")
 	ev := func(c *report.Check, k string) string { v, _ := c.Evidence.Get(k); return v }
 	wantMeta := c7.URL + "/.well-known/oauth-protected-resource"
 	if got := ev(ch, "status"); got != "401 Unauthorized" {
-		t.Errorf("challenge status evidence %q", got)
+		t.Errorf("challenge status discEvidence %q", got)
 	}
 	if got := ev(ch, "resource_metadata"); got != wantMeta {
 		t.Errorf("resource_metadata %q, want %q", got, wantMeta)
 	}
 	if got := ev(ch, "body"); !strings.Contains(got, "JSON-RPC error -32001") || !strings.Contains(got, "Authentication required") {
-		t.Errorf("body evidence %q: want Context7's -32001 refusal", got)
+		t.Errorf("body discEvidence %q: want Context7's -32001 refusal", got)
 	}
 	// Straight at Context7 the refusal is Context7's own, and the metadata
 	// URL is on the server's origin: that is all the check should say.
@@ -238,7 +238,7 @@ func contractOAuthEndpoint(t *testing.T, c7 *context7Server) {
 	// authorization servers elsewhere. Exactly those findings, nothing invented.
 	want := []string{"prm-resource-prefix", "prm-authorization-server-elsewhere", "prm-scope-missing"}
 	if t.Failed() {
-		dumpReport(t, rep)
+		discDump(t, rep)
 	}
 	if got := findingIDs(rep, "prm"); !slices.Equal(got, want) {
 		t.Errorf("prm findings %v, want %v", got, want)
@@ -247,10 +247,10 @@ func contractOAuthEndpoint(t *testing.T, c7 *context7Server) {
 
 // Context7's /mcp needs no token: the challenge check must call that open.
 func contractOpenEndpoint(t *testing.T, c7 *context7Server) {
-	rep, _ := runAgainst(t, c7.URL, c7.URL+"/mcp", "challenge")
+	rep, _ := runDiscAgainst(t, c7.URL, c7.URL+"/mcp", "challenge")
 	ch, _ := rep.Find("challenge")
 	if got := findingIDs(rep, "challenge"); !slices.Equal(got, []string{"mcp-api-open"}) {
-		t.Fatalf("challenge findings %v, want [mcp-api-open]; evidence %v", got, ch.Evidence)
+		t.Fatalf("challenge findings %v, want [mcp-api-open]; discEvidence %v", got, ch.Evidence)
 	}
 	if st, _ := ch.Evidence.Get("status"); st != "200 OK" {
 		t.Errorf("status %q", st)

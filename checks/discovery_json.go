@@ -61,7 +61,7 @@ func metaStrings(obj map[string]json.RawMessage, name string) ([]string, bool, e
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		var s string
-		if err := json.Unmarshal(it, &s); err != nil {
+		if err := json.Unmarshal(it, &s); err != nil || string(it) == "null" {
 			return nil, true, fmt.Errorf("%s[%d]: expected a string, got %s", name, i, metaKind(it))
 		}
 		out = append(out, s)

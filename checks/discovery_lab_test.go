@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
 )
 
@@ -24,7 +25,7 @@ func TestLabDiscoveryHealthy(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		dumpReport(t, run.Report)
+		discDump(t, run.Report)
 	}
 	st := run.Env.State
 	if st.TenantGUID != run.World.TenantID || st.Issuer != run.World.AuthorityHost+"/"+run.World.TenantID+"/v2.0" {
@@ -41,7 +42,7 @@ func TestLabDiscoveryHealthy(t *testing.T) {
 	}
 }
 
-func dumpReport(t *testing.T, rep *report.Report) {
+func discDump(t *testing.T, rep *report.Report) {
 	t.Helper()
 	b, _ := json.MarshalIndent(rep.Checks, "", "  ")
 	t.Logf("%s", b)
@@ -68,7 +69,7 @@ func TestLabDiscoveryFaults(t *testing.T) {
 			t.Parallel() // a lab spends most of its time waiting: overlap them
 			run := runLab(t, Selection{Only: tt.only}, nil, tt.fault)
 			if got := firstFailure(run.Report); got != tt.check {
-				dumpReport(t, run.Report)
+				discDump(t, run.Report)
 				t.Fatalf("first failing check = %q, want %q", got, tt.check)
 			}
 			c, _ := run.Report.Find(tt.check)
@@ -88,8 +89,55 @@ func TestLabDiscoveryFaults(t *testing.T) {
 				t.Errorf("finding %s: fix not filled: %q", found.ID, found.Fix)
 			}
 			if _, ok := c.Evidence.Get("url"); !ok && tt.fault != "gateway-slow" {
-				t.Errorf("%s: no url in evidence %v", tt.check, c.Evidence)
+				t.Errorf("%s: no url in discEvidence %v", tt.check, c.Evidence)
 			}
 		})
 	}
+}
+
+// Given only the gateway, the discovery checks learn the tenant and the
+// gateway app id from it; a tenant given as a domain becomes its GUID.
+func TestLabDiscoveryLearnsIDs(t *testing.T) {
+	t.Run("inferred", func(t *testing.T) {
+		t.Parallel()
+		run := runLab(t, Selection{Only: discoveryChecks}, func(c *Config) { c.Tenant, c.GatewayAppID = "", "" })
+		if f := firstFailure(run.Report); f != "" {
+			discDump(t, run.Report)
+			t.Fatalf("%s failed", f)
+		}
+		tg := run.Report.Target
+		if tg.Tenant != run.World.TenantID || tg.GatewayAppID != run.World.GatewayAppID ||
+			!slices.Contains(tg.Inferred, "tenant") || !slices.Contains(tg.Inferred, "gateway_app_id") {
+			t.Errorf("target %+v", tg)
+		}
+		if run.Env.Config.Tenant != run.World.TenantID || run.Env.State.TenantGUID != run.World.TenantID {
+			t.Errorf("config tenant %q, state %q", run.Env.Config.Tenant, run.Env.State.TenantGUID)
+		}
+	})
+	t.Run("domain", func(t *testing.T) {
+		t.Parallel()
+		run := runLab(t, Selection{Only: discoveryChecks}, func(c *Config) { c.Tenant = run0Domain })
+		if f := firstFailure(run.Report); f != "" {
+			discDump(t, run.Report)
+			t.Fatalf("%s failed", f)
+		}
+		if run.Env.Config.Tenant != run.World.TenantID || run.Report.Target.Tenant != run.World.TenantID {
+			t.Errorf("tenant not resolved: %q / %q", run.Env.Config.Tenant, run.Report.Target.Tenant)
+		}
+		if got, _ := mustCheck(t, run.Report, "tenant-keys").Evidence.Get("tenant_resolved"); got != run0Domain+" → "+run.World.TenantID {
+			t.Errorf("tenant_resolved %q", got)
+		}
+	})
+}
+
+// run0Domain is the lab tenant's domain (lab.TenantDomain).
+const run0Domain = lab.TenantDomain
+
+func mustCheck(t *testing.T, rep *report.Report, id string) *report.Check {
+	t.Helper()
+	c, ok := rep.Find(id)
+	if !ok {
+		t.Fatalf("no %s in the report", id)
+	}
+	return c
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -166,6 +167,7 @@ func candidateAnswer(c *prmCandidate) string {
 }
 
 func bodyLooksJSON(body []byte) bool {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	for _, b := range body {
 		switch b {
 		case ' ', '\t', '\r', '\n':

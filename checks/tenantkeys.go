@@ -80,10 +80,10 @@ func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenant
 		return nil, resp, &tenantFailure{id: id, detail: fmt.Sprintf(format, args...), url: u}
 	}
 	if resp.StatusCode != 200 {
-		if e, ok := parseEntraError(resp.Body); ok && (tenantNotFoundCodes[e.ErrorCodes[0]] || e.Error == "invalid_tenant") {
+		if e, ok := entraShaped(resp.Body, resp.StatusCode); ok && (tenantNotFoundCodes[e.Code()] || e.Error == "invalid_tenant") {
 			return nil, resp, &tenantFailure{id: "tenant-not-found", url: u,
-				detail: fmt.Sprintf("Entra does not know tenant %q: %s", tenant, firstLineOf(e.ErrorDescription)),
-				opts:   []FindingOption{WithEntra(e.ErrorCodes, e.TraceID, e.CorrelationID)}}
+				detail: fmt.Sprintf("Entra does not know tenant %q: %s", tenant, e.Message()),
+				opts:   []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}}
 		}
 		return fail("tenant-discovery-invalid", "GET %s answered %s with %s.", u, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated))
 	}
@@ -114,8 +114,8 @@ func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenant
 	return d, resp, nil
 }
 
-// jwk is the part of a JSON Web Key that decides whether it verifies RS256.
-type jwk struct {
+// tenantJWK is the part of a JSON Web Key that decides whether it verifies RS256.
+type tenantJWK struct {
 	Kty string `json:"kty"`
 	Use string `json:"use"`
 	Alg string `json:"alg"`
@@ -175,7 +175,7 @@ func usableRS256Keys(body []byte) (usable, total int, kids []string, err error) 
 		return 0, 0, nil, fmt.Errorf("jwks: keys: expected an array, got %s", metaKind(raw))
 	}
 	for _, k := range keys {
-		var key jwk
+		var key tenantJWK
 		if json.Unmarshal(k, &key) != nil {
 			continue
 		}

@@ -2,43 +2,21 @@ package checks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/wire"
 )
 
-// entraErrorBody is the error shape Entra's token endpoint answers with
-// (shared/reference/entra/error-*.json).
-type entraErrorBody struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-	ErrorCodes       []int  `json:"error_codes"`
-	TraceID          string `json:"trace_id"`
-	CorrelationID    string `json:"correlation_id"`
-}
-
-var aadstsCode = regexp.MustCompile(`AADSTS(\d{4,8})`)
-
-// parseEntraError reads an Entra error body; ok is false when the body is
-// not one (an HTML page, APIM's own error, another server's OAuth error).
-func parseEntraError(body []byte) (entraErrorBody, bool) {
-	var e entraErrorBody
-	if json.Unmarshal(body, &e) != nil || e.Error == "" {
-		return e, false
-	}
-	if len(e.ErrorCodes) == 0 {
-		for _, m := range aadstsCode.FindAllStringSubmatch(e.ErrorDescription, 4) {
-			if n, err := strconv.Atoi(m[1]); err == nil {
-				e.ErrorCodes = append(e.ErrorCodes, n)
-			}
-		}
-	}
-	return e, len(e.ErrorCodes) > 0
+// entraShaped reads an Entra error body: an OAuth error with AADSTS codes.
+// ok is false for anything else (an HTML page, APIM's own error, another
+// server's OAuth error).
+func entraShaped(body []byte, status int) (*auth.EntraError, bool) {
+	e, ok := auth.ParseEntraError(body, status)
+	return e, ok && len(e.Codes) > 0
 }
 
 // Entra's answers that show the service URL reaches the wrong place.
@@ -72,7 +50,7 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 	}
 	recordExchange(r, "", resp)
 	body := bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)
-	entra, ok := parseEntraError(resp.Body)
+	entra, ok := entraShaped(resp.Body, resp.StatusCode)
 	if !ok {
 		r.Evidence("body", body)
 		switch {
@@ -90,26 +68,26 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	r.Evidence("error", entra.Error)
-	r.Evidence("aadsts", joinInts(entra.ErrorCodes))
-	r.Evidence("error_description", firstLineOf(entra.ErrorDescription))
+	r.Evidence("aadsts", joinInts(entra.Codes))
+	r.Evidence("error_description", entra.Message())
 	if entra.TraceID != "" {
 		r.Evidence("trace_id", entra.TraceID)
 	}
 	if entra.CorrelationID != "" {
 		r.Evidence("correlation_id", entra.CorrelationID)
 	}
-	withEntra := WithEntra(entra.ErrorCodes, entra.TraceID, entra.CorrelationID)
-	for _, c := range entra.ErrorCodes {
+	withEntra := WithEntra(entra.Codes, entra.TraceID, entra.CorrelationID)
+	for _, c := range entra.Codes {
 		switch {
 		case tenantNotFoundCodes[c]:
-			r.Find("token-proxy-wrong-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", firstLineOf(entra.ErrorDescription)), withEntra)
+			r.Find("token-proxy-wrong-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
 			return
 		case appNotFoundCodes[c]:
-			r.Find("token-proxy-app-not-in-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", firstLineOf(entra.ErrorDescription)), withEntra)
+			r.Find("token-proxy-app-not-in-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
 			return
 		}
 	}
-	r.Summary("Entra answered through the gateway: %s, AADSTS%d (as expected for a made-up code)", entra.Error, entra.ErrorCodes[0])
+	r.Summary("Entra answered through the gateway: %s, AADSTS%d (as expected for a made-up code)", entra.Error, entra.Codes[0])
 }
 
 func joinInts(v []int) string {
