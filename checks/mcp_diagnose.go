@@ -306,6 +306,9 @@ func apimRefusalCause(env *Env) string {
 	if env.State.TenantGUID != "" && !strings.EqualFold(c.Tid, env.State.TenantGUID) {
 		why = append(why, fmt.Sprintf("it was issued by tenant %s, not %s", orNone(c.Tid), env.State.TenantGUID))
 	}
+	if len(env.State.JWKS) > 0 && !env.State.Token.Verified {
+		why = append(why, "its signature does not verify against the tenant's keys")
+	}
 	if len(why) > 0 {
 		return "The token fails APIM's rule because " + strings.Join(why, "; ") + " (gateway-claims shows the same)."
 	}

@@ -132,6 +132,9 @@ func TestMCPFailureNamesTheSide(t *testing.T) {
 		{name: "APIM 401, audience wrong", h: http.HandlerFunc(apim401), prep: func(env *Env) {
 			env.State.GatewayToken = unsignedEntraToken(gatewayClaims(func(c map[string]any) { c["aud"] = testMCPAPI }))
 		}, finding: "apim-401", says: []string{"validate-azure-ad-token", "its aud is " + testMCPAPI, "APIM's on-error policy"}},
+		{name: "APIM 401, signature not verified", h: http.HandlerFunc(apim401), prep: func(env *Env) {
+			env.State.JWKS = []byte(`{"keys":[{"kid":"k2"}]}`)
+		}, finding: "apim-401", says: []string{"signature does not verify", "gateway-claims shows the same"}},
 		{name: "APIM 401, token looks right", h: http.HandlerFunc(apim401), finding: "apim-401",
 			says: []string{"named values differ", "entra-tenant-id must be " + testTenant}},
 		{name: "APIM 401, v1 token", h: http.HandlerFunc(apim401), prep: func(env *Env) {
