@@ -39,7 +39,7 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, ClientID: AzureCLIClientID,
 		AuthorityHost: w.AuthorityHost, GatewaySecretFile: secretFile, GatewaySecret: w.GatewaySecret,
 		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
-		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: 500 * time.Millisecond,
+		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: labTimeout(faults),
 		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
 	}
 	if tweak != nil {
@@ -59,6 +59,18 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 	}
 	rep := Run(ctx, env, All, sel)
 	return &labRun{World: w, Env: env, Report: rep}
+}
+
+// labTimeout is roomy, so that a loaded CI machine running -race on two
+// cores never times out a healthy hop, except under gateway-slow, whose
+// point is a timeout: there it is well below the lab's slow delay.
+func labTimeout(faults []string) time.Duration {
+	for _, f := range faults {
+		if f == "gateway-slow" {
+			return 400 * time.Millisecond
+		}
+	}
+	return 5 * time.Second
 }
 
 type nopWriter struct{}
