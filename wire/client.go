@@ -1,7 +1,9 @@
 // Package wire is the one HTTP client every request of c7doctor goes
-// through: timeouts under the run's deadline, bounded body reads, no
-// redirects unless asked, extra CA roots, gateway-only headers, a recorder
-// of each exchange, and the redaction every outgoing string passes.
+// through: connect, TLS and per-request timeouts under the run's deadline,
+// bounded body reads, no redirects, https only (plain http on loopback),
+// extra CA roots, gateway-only headers, Authorization only to the origins it
+// is meant for, a recorder of each exchange, and the redaction every
+// outgoing string passes.
 package wire
 
 import (
@@ -9,7 +11,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,38 +19,64 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Body limits: what a check reads at most.
+// Body limits: what a check reads at most. A longer body is cut there and
+// the Response says so (Truncated, TooLarge); the caller reports it.
 const (
 	MetadataLimit = 1 << 20 // discovery documents, error bodies
-	MCPLimit      = 8 << 20 // MCP responses
+	MCPLimit      = 8 << 20 // MCP responses; also the cap of HTTPClient bodies
 )
 
 // Options configure a Client.
 type Options struct {
-	Timeout        time.Duration // per request; default 10s
+	Timeout        time.Duration // per request, headers and body; default 10s
+	ConnectTimeout time.Duration // TCP connect; default min(Timeout, 10s)
+	TLSTimeout     time.Duration // TLS handshake; default min(Timeout, 10s)
 	CAFile         string        // PEM roots added to the system pool
 	RootCAs        *x509.CertPool
 	GatewayOrigin  string      // scheme://host[:port] that receives GatewayHeaders
 	GatewayHeaders http.Header // e.g. an APIM subscription key
-	Redactor       *Redactor
-	Recorder       *Recorder
-	// DialContext replaces the dialer (tests inject resolvers and failures).
+	// AuthOrigins are origins besides GatewayOrigin that may receive an
+	// Authorization header (e.g. the --upstream probe's). Elsewhere it is
+	// removed. With neither set, the client applies no such policy.
+	AuthOrigins []string
+	// StreamLimit caps each body read through HTTPClient (MSAL, mcp-go);
+	// default MCPLimit. Reading past it fails with ErrBodyTooLarge.
+	StreamLimit int64
+	Redactor    *Redactor
+	Recorder    *Recorder
+	// DialContext replaces the dialer (tests inject failures).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	UserAgent   string
+	// Resolver replaces DNS. With a Resolver and no Proxy, no proxy is used:
+	// the caller owns name resolution.
+	Resolver Resolver
+	// Proxy chooses a proxy; default from the environment (HTTPS_PROXY, NO_PROXY).
+	Proxy     func(*http.Request) (*url.URL, error)
+	UserAgent string
 }
 
 // Client sends requests and records them.
 type Client struct {
 	opts Options
-	rt   http.RoundTripper
+	rt   *recordingTransport
 }
 
 // New builds a Client.
 func New(opts Options) (*Client, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = min(opts.Timeout, 10*time.Second)
+	}
+	if opts.TLSTimeout <= 0 {
+		opts.TLSTimeout = min(opts.Timeout, 10*time.Second)
+	}
+	if opts.StreamLimit <= 0 {
+		opts.StreamLimit = MCPLimit
 	}
 	if opts.Redactor == nil {
 		opts.Redactor = NewRedactor()
@@ -78,23 +105,32 @@ func New(opts Options) (*Client, error) {
 			return nil, fmt.Errorf("wire: ca file %s: no PEM certificate in it", opts.CAFile)
 		}
 	}
-	dialer := &net.Dialer{Timeout: min(opts.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}
-	dial := opts.DialContext
-	if dial == nil {
-		dial = dialer.DialContext
+	var dial dialFunc = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	if opts.DialContext != nil {
+		dial = opts.DialContext
+	}
+	if opts.Resolver != nil {
+		dial = resolvingDial(opts.Resolver, dial)
+	}
+	dial = withConnectTimeout(opts.ConnectTimeout, dial)
+	proxy := opts.Proxy
+	if proxy == nil && opts.Resolver == nil {
+		proxy = http.ProxyFromEnvironment
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dial,
-		TLSClientConfig:       &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   min(opts.Timeout, 10*time.Second),
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  proxy,
+		DialContext:            dial,
+		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    opts.TLSTimeout,
+		ResponseHeaderTimeout:  opts.Timeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 256 << 10,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        30 * time.Second,
+		ForceAttemptHTTP2:      true,
 	}
 	c := &Client{opts: opts}
-	c.rt = &recordingTransport{c: c, next: tr}
+	c.rt = &recordingTransport{c: c, next: tr, auth: newAuthPolicy(opts.GatewayOrigin, opts.AuthOrigins)}
 	return c, nil
 }
 
@@ -109,7 +145,7 @@ func (c *Client) Timeout() time.Duration { return c.opts.Timeout }
 
 // HTTPClient is a standard client over the same transport, for MSAL and
 // mcp-go. It follows no redirect and has no overall timeout: streaming
-// reads are bounded by their context.
+// reads are bounded by their context and by StreamLimit.
 func (c *Client) HTTPClient() *http.Client {
 	return &http.Client{
 		Transport:     c.rt,
@@ -124,9 +160,14 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
-	// Truncated is set when the body was longer than the limit.
+	// Truncated is set when the body was longer than Limit: Body holds the
+	// first Limit bytes. TooLarge turns it into an error a finding can quote.
 	Truncated bool
+	Limit     int64
 	Duration  time.Duration
+	// Notes say what the transport changed, e.g. an Authorization header
+	// removed because the request went to another origin.
+	Notes []string
 }
 
 // ContentType is the media type without parameters.
@@ -138,12 +179,77 @@ func (r *Response) ContentType() string {
 	return strings.ToLower(strings.TrimSpace(ct))
 }
 
+// TooLarge is nil unless the body went past its limit; then it is an
+// *Error of KindTooLarge: "GET <url>: body larger than 1 MiB: read stopped there".
+func (r *Response) TooLarge() error {
+	if r == nil || !r.Truncated {
+		return nil
+	}
+	return &Error{Method: r.Method, URL: r.URL, Kind: KindTooLarge, Err: &tooLargeError{limit: r.Limit}}
+}
+
+// IsHTML reports whether the body is an HTML page (an error page, a login
+// page) whatever its Content-Type says.
+func (r *Response) IsHTML() bool {
+	if strings.Contains(r.ContentType(), "html") {
+		return true
+	}
+	head := strings.ToLower(strings.TrimSpace(string(r.Body[:min(len(r.Body), 512)])))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
+}
+
+// Snippet is the start of the body on one line, at most n runes, for a
+// finding: "<html><head><title>502 Bad Gateway</title>…". Control bytes are
+// dropped. Callers pass it through the redactor (checks.Result does).
+func (r *Response) Snippet(n int) string {
+	if r == nil || len(r.Body) == 0 {
+		return "(empty body)"
+	}
+	return Snippet(r.Body, n)
+}
+
+// Snippet is the start of b on one line, at most n runes.
+func Snippet(b []byte, n int) string {
+	var out strings.Builder
+	runes, space := 0, false
+	for len(b) > 0 && runes < n {
+		c, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case c == utf8.RuneError && size <= 1:
+			c = '?'
+		case unicode.IsSpace(c):
+			space = true
+			continue
+		case !unicode.IsPrint(c):
+			continue
+		}
+		if space && out.Len() > 0 {
+			out.WriteByte(' ')
+			runes++
+		}
+		space = false
+		out.WriteRune(c)
+		runes++
+	}
+	if len(b) > 0 {
+		out.WriteString("…")
+	}
+	return out.String()
+}
+
+type limitKey struct{}
+
 // Do sends req and reads at most limit bytes of the answer, all within the
 // per-request timeout.
 func (c *Client) Do(ctx context.Context, req *http.Request, limit int64) (*Response, error) {
+	if limit <= 0 {
+		limit = MetadataLimit
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req = req.WithContext(ctx)
+	// The transport may read one byte past the limit: that is how a cut is told apart.
+	req = req.WithContext(context.WithValue(ctx, limitKey{}, limit+1))
 	start := time.Now()
 	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
@@ -152,8 +258,11 @@ func (c *Client) Do(ctx context.Context, req *http.Request, limit int64) (*Respo
 	defer resp.Body.Close()
 	body, truncated, err := ReadLimited(resp.Body, limit)
 	out := &Response{
-		Method: req.Method, URL: req.URL.String(), StatusCode: resp.StatusCode,
-		Header: resp.Header, Body: body, Truncated: truncated, Duration: time.Since(start),
+		Method: req.Method, URL: c.opts.Redactor.String(req.URL.String()), StatusCode: resp.StatusCode,
+		Header: resp.Header, Body: body, Truncated: truncated, Limit: limit, Duration: time.Since(start),
+	}
+	if tb, ok := resp.Body.(*teeBody); ok {
+		out.Notes = append(out.Notes, tb.ex.Notes...)
 	}
 	if err != nil {
 		return out, c.describe(req, err)
@@ -188,84 +297,14 @@ func (c *Client) PostForm(ctx context.Context, rawURL string, form url.Values, l
 func ReadLimited(r io.Reader, limit int64) ([]byte, bool, error) {
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(r, limit+1))
+	b := buf.Bytes()
 	if n > limit {
-		return buf.Bytes()[:limit], true, err
+		return b[:limit], true, err
 	}
-	return buf.Bytes(), false, err
+	return b, false, err
 }
 
 // describe turns transport errors into one short, redacted line.
 func (c *Client) describe(req *http.Request, err error) error {
 	return &Error{Method: req.Method, URL: c.opts.Redactor.String(req.URL.String()), Kind: Classify(err), Err: err, red: c.opts.Redactor}
-}
-
-// Error is a failed exchange.
-type Error struct {
-	Method, URL string
-	Kind        ErrorKind
-	Err         error
-	red         *Redactor
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.red.String(e.Kind.describe(e.Err)))
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// ErrorKind names what went wrong on the wire.
-type ErrorKind string
-
-const (
-	KindTimeout     ErrorKind = "timeout"
-	KindRefused     ErrorKind = "connection refused"
-	KindDNS         ErrorKind = "name not resolved"
-	KindTLS         ErrorKind = "tls"
-	KindCanceled    ErrorKind = "canceled"
-	KindInterrupted ErrorKind = "interrupted"
-	KindOther       ErrorKind = "error"
-)
-
-func (k ErrorKind) describe(err error) string {
-	switch k {
-	case KindTimeout:
-		return "no answer in time (timeout)"
-	case KindCanceled:
-		return "canceled"
-	}
-	return unwrapURLError(err).Error()
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// Classify sorts a transport error into a kind a finding can name.
-func Classify(err error) ErrorKind {
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var hostErr x509.HostnameError
-	var unknownCA x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	var recordErr tls.RecordHeaderError
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return KindCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return KindTimeout
-	case errors.As(err, &dnsErr):
-		return KindDNS
-	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &recordErr):
-		return KindTLS
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return KindTimeout
-	case strings.Contains(err.Error(), "connection refused"):
-		return KindRefused
-	}
-	return KindOther
 }

@@ -1,56 +1,89 @@
 package wire
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 )
 
-// prefixLimit is how much of each body the recorder keeps for evidence.
-const prefixLimit = 4 << 10
+// prefixLimit is how much of each body the recorder keeps for -v and the trace.
+const prefixLimit = 64 << 10
 
 // Exchange is one recorded request and its answer, already redacted.
 type Exchange struct {
-	Started    time.Time
-	Method     string
-	URL        string
-	ReqHeader  http.Header
-	ReqBody    string
-	Status     int
-	RespHeader http.Header
-	RespBody   string // prefix, redacted
-	Duration   time.Duration
-	Err        string
+	Started     time.Time
+	Method      string
+	URL         string
+	ReqHeader   http.Header
+	ReqBody     string // prefix, redacted
+	ReqBodySize int64  // -1 when unknown
+
+	Status       int
+	StatusText   string // "Unauthorized"
+	Proto        string // of the response: "HTTP/1.1", "HTTP/2.0"
+	RespHeader   http.Header
+	RespBody     string // prefix, redacted
+	RespBodySize int64  // bytes the caller read
+	// RespBodyCut is set when RespBody holds less than was read.
+	RespBodyCut bool
+	// ReadToEnd is set when the caller read the body to its end.
+	ReadToEnd bool
+
+	Wait     time.Duration // until the response headers arrived
+	Duration time.Duration // until the body was done with
+	Err      string
+	// Notes say what the transport did to the request: a header removed, a
+	// scheme refused.
+	Notes []string
+	// Open is set on an exchange still being read when the list was taken
+	// (an event stream that had not ended).
+	Open bool
 }
 
-// Recorder keeps every exchange of a run, redacted, and optionally tells a
-// listener (for -v) as each completes.
+// Recorder keeps every exchange of a run, redacted, and optionally tells
+// listeners (-v) as each completes.
 type Recorder struct {
 	mu        sync.Mutex
 	red       *Redactor
 	exchanges []Exchange
+	open      map[*teeBody]struct{}
 	listeners []func(Exchange)
 }
 
 // NewRecorder returns an empty recorder redacting with red.
-func NewRecorder(red *Redactor) *Recorder { return &Recorder{red: red} }
+func NewRecorder(red *Redactor) *Recorder {
+	return &Recorder{red: red, open: map[*teeBody]struct{}{}}
+}
 
 // OnExchange registers fn to be called with each completed exchange.
+// Calls may come from several goroutines.
 func (r *Recorder) OnExchange(fn func(Exchange)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.listeners = append(r.listeners, fn)
 }
 
-// Exchanges returns a copy of what was recorded.
+// Exchanges returns what was recorded, in the order the requests started,
+// including exchanges whose body is still being read (Open).
 func (r *Recorder) Exchanges() []Exchange {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Exchange(nil), r.exchanges...)
+	out := append([]Exchange(nil), r.exchanges...)
+	open := make([]*teeBody, 0, len(r.open))
+	for b := range r.open {
+		open = append(open, b)
+	}
+	r.mu.Unlock()
+	for _, b := range open {
+		out = append(out, b.snapshot())
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	return out
 }
 
 func (r *Recorder) add(e Exchange) {
@@ -63,42 +96,47 @@ func (r *Recorder) add(e Exchange) {
 	}
 }
 
-func (r *Recorder) headers(h http.Header) http.Header {
-	out := make(http.Header, len(h))
-	for k, vs := range h {
-		for _, v := range vs {
-			if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Ocp-Apim-Subscription-Key") || strings.EqualFold(k, "Cookie") {
-				v = r.redactAuthorization(v)
-			}
-			out.Add(k, r.red.String(v))
-		}
-	}
-	return out
+func (r *Recorder) opened(b *teeBody) {
+	r.mu.Lock()
+	r.open[b] = struct{}{}
+	r.mu.Unlock()
 }
 
-func (r *Recorder) redactAuthorization(v string) string {
-	scheme, cred, ok := strings.Cut(v, " ")
-	if !ok {
-		return Redacted
-	}
-	if strings.HasPrefix(cred, "eyJ") && strings.Count(cred, ".") == 2 {
-		return scheme + " " + StripSignature(cred)
-	}
-	if cred == "" {
-		return scheme + " "
-	}
-	return scheme + " " + Redacted
+func (r *Recorder) closed(b *teeBody, e Exchange) {
+	r.mu.Lock()
+	delete(r.open, b)
+	r.mu.Unlock()
+	r.add(e)
 }
 
-// recordingTransport adds gateway headers, records, and tees a body prefix.
+// recordingTransport enforces the client's policies (https, Authorization
+// origins, gateway headers), records each exchange, tees a body prefix and
+// caps the body.
 type recordingTransport struct {
 	c    *Client
 	next http.RoundTripper
+	auth *authPolicy
 }
 
 func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	opts := t.c.opts
+	rec, red := opts.Recorder, opts.Redactor
 	req = req.Clone(req.Context())
+	ex := Exchange{Started: time.Now(), Method: req.Method, URL: red.String(req.URL.String()), ReqBodySize: req.ContentLength}
+	if req.ContentLength == 0 && req.Body != nil && req.Body != http.NoBody {
+		ex.ReqBodySize = -1
+	}
+	if err := checkScheme(req.URL); err != nil {
+		req.Header.Del("Authorization")
+		ex.ReqHeader = red.Headers(req.Header)
+		ex.Err = red.String(err.Error())
+		ex.Notes = append(ex.Notes, "refused before sending: "+ex.Err)
+		rec.add(ex)
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", opts.UserAgent)
 	}
@@ -109,87 +147,140 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 			}
 		}
 	}
-	var reqBody string
+	if note := t.auth.enforce(req); note != "" {
+		ex.Notes = append(ex.Notes, note)
+	}
 	if req.GetBody != nil {
 		if b, err := req.GetBody(); err == nil {
-			p, _, _ := ReadLimited(b, prefixLimit)
+			p, cut, _ := ReadLimited(b, prefixLimit)
 			b.Close()
-			reqBody = string(p)
+			ex.ReqBody = red.Prefix(string(p), prefixLimit, cut)
 		}
 	}
-	rec := t.c.opts.Recorder
-	ex := Exchange{
-		Started: time.Now(), Method: req.Method, URL: rec.red.String(req.URL.String()),
-		ReqHeader: rec.headers(req.Header), ReqBody: rec.red.String(reqBody),
-	}
+	ex.ReqHeader = red.Headers(req.Header)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		ex.Duration = time.Since(ex.Started)
-		ex.Err = rec.red.String(unwrapURLError(err).Error())
+		ex.Err = red.String(unwrapURLError(err).Error())
 		rec.add(ex)
 		return nil, err
 	}
+	ex.Wait = time.Since(ex.Started)
 	ex.Status = resp.StatusCode
-	ex.RespHeader = rec.headers(resp.Header)
-	resp.Body = &teeBody{rc: resp.Body, ex: ex, rec: rec}
+	ex.StatusText = statusText(resp)
+	ex.Proto = resp.Proto
+	ex.RespHeader = red.Headers(resp.Header)
+	limit := opts.StreamLimit
+	if l, ok := req.Context().Value(limitKey{}).(int64); ok && l > 0 {
+		limit = l
+	}
+	tb := &teeBody{ctx: req.Context(), rc: resp.Body, ex: ex, rec: rec, red: red, limit: limit}
+	rec.opened(tb)
+	resp.Body = tb
 	return resp, nil
 }
 
-// teeBody keeps a prefix of what the caller reads and records the exchange
-// when the caller closes the body.
+func statusText(resp *http.Response) string {
+	if _, text, ok := strings.Cut(resp.Status, " "); ok && text != "" {
+		return text
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+// teeBody caps what the caller may read, keeps a prefix of it, and records
+// the exchange when the body ends, fails or is closed.
 type teeBody struct {
-	rc     io.ReadCloser
+	ctx   context.Context // the request's
+	rc    io.ReadCloser
+	rec   *Recorder
+	red   *Redactor
+	limit int64
+
+	mu     sync.Mutex
 	ex     Exchange
-	rec    *Recorder
 	prefix []byte
-	once   sync.Once
+	read   int64
+	over   bool // the caller tried to read past the limit
+	done   bool
 }
 
 func (b *teeBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.over {
+		b.mu.Unlock()
+		return 0, &tooLargeError{limit: b.limit}
+	}
+	if room := b.limit - b.read; int64(len(p)) > room+1 {
+		p = p[:room+1]
+	}
+	b.mu.Unlock()
 	n, err := b.rc.Read(p)
-	if room := prefixLimit - len(b.prefix); room > 0 && n > 0 {
-		b.prefix = append(b.prefix, p[:min(n, room)]...)
+	if errors.Is(err, io.EOF) && b.ctx.Err() != nil {
+		// net/http sometimes ends a body cut by its context with a clean
+		// EOF; a stream cut by the deadline must not look complete.
+		err = b.ctx.Err()
+	}
+	b.mu.Lock()
+	if keep := prefixLimit - len(b.prefix); keep > 0 && n > 0 {
+		b.prefix = append(b.prefix, p[:min(n, keep)]...)
+	}
+	b.read += int64(n)
+	if b.read > b.limit {
+		n -= int(b.read - b.limit)
+		b.read = b.limit
+		b.over = true
+		err = &tooLargeError{limit: b.limit}
+	}
+	b.mu.Unlock()
+	if err != nil {
+		b.finish(err)
 	}
 	return n, err
 }
 
 func (b *teeBody) Close() error {
 	err := b.rc.Close()
-	b.once.Do(func() {
-		b.ex.Duration = time.Since(b.ex.Started)
-		b.ex.RespBody = b.rec.red.String(string(b.prefix))
-		b.rec.add(b.ex)
-	})
+	b.finish(nil)
 	return err
 }
 
-// SameOrigin reports whether u has the given scheme://host[:port] origin.
-func SameOrigin(u *url.URL, origin string) bool {
-	o, err := url.Parse(origin)
-	if err != nil {
-		return false
+// finish records the exchange once.
+func (b *teeBody) finish(err error) {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return
 	}
-	return strings.EqualFold(u.Scheme, o.Scheme) && strings.EqualFold(hostPort(u), hostPort(o))
+	b.done = true
+	ex := b.fill(err)
+	b.mu.Unlock()
+	b.rec.closed(b, ex)
 }
 
-// Origin returns scheme://host[:port] of a URL string.
-func Origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
+// fill completes the exchange from what was read; b.mu is held.
+func (b *teeBody) fill(err error) Exchange {
+	ex := b.ex
+	ex.Duration = time.Since(ex.Started)
+	ex.RespBodySize = b.read
+	ex.RespBodyCut = int64(len(b.prefix)) < b.read
+	ex.RespBody = b.red.Prefix(string(b.prefix), prefixLimit, ex.RespBodyCut)
+	ex.Notes = slices.Clone(ex.Notes)
+	switch {
+	case errors.Is(err, io.EOF):
+		ex.ReadToEnd = true
+	case errors.Is(err, ErrBodyTooLarge):
+		ex.Notes = append(ex.Notes, "body cut: "+err.Error())
+	case err != nil:
+		ex.Err = "reading the body: " + b.red.String(unwrapURLError(err).Error())
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	return ex
 }
 
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return strings.ToLower(u.Hostname()) + ":" + port
+// snapshot is the exchange as it stands while its body is still open.
+func (b *teeBody) snapshot() Exchange {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ex := b.fill(nil)
+	ex.Open = true
+	return ex
 }
