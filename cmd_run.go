@@ -51,6 +51,8 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "strict", Usage: "a warning fails the run (exit 1)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print each exchange, redacted, to stderr"},
+		&cli.StringFlag{Name: "trace", Usage: "write every exchange, redacted, to FILE as HAR 1.2 (opens in browser developer tools; mode 0600)"},
+		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
 		&cli.BoolFlag{Name: "lab", Usage: "run against the embedded lab (fake Entra, APIM and Context7 on loopback)"},
 		&cli.StringSliceFlag{Name: "fault", Usage: "with --lab: break the lab this way (repeatable; c7doctor lab --list-faults)"},
 		&cli.StringFlag{Name: "protocol-version", Value: "2025-06-18", Usage: "MCP protocol version to pin"},
@@ -285,34 +287,50 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	ctx := c.Context
 	red := wire.NewRedactor()
+	if c.Bool("redact-pii") {
+		red.RedactPII()
+	}
+	trace, err := openTrace(c.String("trace"))
+	if err != nil {
+		return err
+	}
 	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
 	if c.Bool("lab") {
 		w, cleanup, err := a.startLab(ctx, c, &s.cfg)
 		if err != nil {
+			trace.abandon()
 			return &exitError{code: report.ExitIncomplete, msg: err.Error()}
 		}
 		defer cleanup()
+		if labStarted != nil {
+			labStarted(w)
+		}
 		opts.RootCAs = w.CertPool
 		red.Secret(w.GatewaySecret)
 	}
 	red.Secret(s.cfg.GatewaySecret)
 	red.Secret(s.cfg.Token)
 	opts.GatewayOrigin = s.cfg.Gateway
+	opts.AuthOrigins = []string{s.cfg.Upstream}
 	opts.GatewayHeaders = s.headers
 	for _, vs := range s.headers {
 		red.Secret(vs...)
 	}
 	client, err := wire.New(opts)
 	if err != nil {
+		trace.abandon()
 		return usageError("--ca-file: %v", err)
 	}
+	defer trace.write(a, client)
 	stderrTerm := a.isTerminal(a.stderr)
 	talk := io.Discard
 	if stderrTerm {
 		talk = a.stderr
 	}
 	if s.verbose {
-		client.Recorder().OnExchange(func(e wire.Exchange) { a.printExchange(e) })
+		p := wire.NewPrinter(a.stderr, red)
+		p.ClearLine = stderrTerm
+		client.Recorder().OnExchange(p.Print)
 	}
 	env := &checks.Env{
 		Config: &s.cfg, HTTP: client, State: &checks.State{}, Now: a.now,
@@ -381,12 +399,4 @@ func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) 
 	cfg.DeviceCode = true
 	cfg.Lab = true
 	return w, cleanup, nil
-}
-
-func (a *app) printExchange(e wire.Exchange) {
-	status := fmt.Sprint(e.Status)
-	if e.Err != "" {
-		status = "error: " + e.Err
-	}
-	fmt.Fprintf(a.stderr, "→ %s %s\n← %s (%dms)\n", e.Method, e.URL, status, e.Duration.Milliseconds())
 }

@@ -47,7 +47,7 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 	}
 	red := wire.NewRedactor()
 	red.Secret(w.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway})
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream}})
 	if err != nil {
 		t.Fatal(err)
 	}

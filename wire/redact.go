@@ -155,7 +155,7 @@ var (
 	jwePattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	jwsPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	// A credential after an auth scheme: RFC 7235 token68, then the end, a comma or a space.
-	credPattern = regexp.MustCompile(`(?i)\b(bearer|basic|negotiate|ntlm|digest|token|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
+	credPattern = regexp.MustCompile(`(?i)\b(bearer|basic|negotiate|ntlm|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
 )
 
 // String redacts s.
@@ -200,7 +200,13 @@ func (r *Redactor) removeSecretsLocked(s string) string {
 
 func (r *Redactor) removeByPatternLocked(s string) string {
 	// Secret parameters go whole first: an assertion JWT loses its claims too.
-	s = replaceGroup(s, neverForm, 3, func(v string) string { r.learnForm(v); return Redacted })
+	s = replaceGroup(s, neverForm, 3, func(v string) string {
+		if isErrorNumber(v) {
+			return v // Entra's error_uri ...?code=50013: an error number, not a grant
+		}
+		r.learnForm(v)
+		return Redacted
+	})
 	s = replaceGroup(s, neverJSON, 2, func(v string) string { r.learnEscaped(v); return Redacted })
 	s = replaceGroup(s, neverJSONEs, 2, func(v string) string { r.learnEscaped(v); return Redacted })
 	// Tokens lose their signature (and are remembered, so the bare
@@ -233,8 +239,8 @@ func (r *Redactor) removeByPatternLocked(s string) string {
 	s = replaceGroup(s, tokenJSON, 2, opaque)
 	s = replaceGroup(s, tokenJSONEs, 2, opaque)
 	s = replaceGroup(s, credPattern, 3, func(v string) string {
-		// Short words after "token " are prose, not credentials.
-		if len(v) < 8 || len(v) < learnedMin && isWord(v) {
+		// Short words after "bearer " are prose, not credentials; nor are flags.
+		if len(v) < 8 || len(v) < learnedMin && isWord(v) || strings.HasPrefix(v, "--") {
 			return v
 		}
 		return opaque(v)
@@ -279,6 +285,19 @@ func replaceGroup(s string, re *regexp.Regexp, g int, fn func(string) string) st
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// isErrorNumber reports whether v is a short number: no grant or secret is.
+func isErrorNumber(v string) bool {
+	if len(v) == 0 || len(v) > 9 {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isWord(v string) bool {

@@ -49,7 +49,10 @@ func TestRedactString(t *testing.T) {
 			nil, []string{`"error_codes":[50013]`, "AADSTS50013"}},
 		{"pkce challenge and user code untouched", "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&user_code=ABCD-EFGH",
 			nil, []string{"code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "user_code=ABCD-EFGH"}},
+		{"entra error uri keeps its number", `"error_uri":"https://login.microsoftonline.com/error?code=50013"`, nil, []string{"error?code=50013"}},
 		{"prose after token", "the token is expired", nil, []string{"the token is expired"}},
+		{"az commands", "az account get-access-token --resource api://x --query accessToken -o tsv", nil, []string{"get-access-token --resource api://x"}},
+		{"bearer prose", "a Bearer --token-file flag", nil, []string{"Bearer --token-file"}},
 		{"sas signature", "https://apimst.blob.core.windows.net/trace?sv=2020&sig=abcdEFGH1234%2Bxyz%3D&se=2026", []string{"abcdEFGH1234"}, []string{"sv=2020"}},
 	}
 	for _, tc := range cases {

@@ -42,27 +42,30 @@ var (
 // maxHeaderRunes keeps a long header (a token's claims) to one screen line.
 const maxHeaderRunes = 160
 
-// Print writes one exchange.
+// Print writes one exchange. Each part passes the redactor again before it
+// is shortened for the screen: a token cut in half would no longer be
+// recognised as one.
 func (p *Printer) Print(e Exchange) {
+	red := p.red
 	var b strings.Builder
-	fmt.Fprintf(&b, "→ %s %s\n", e.Method, e.URL)
+	fmt.Fprintf(&b, "→ %s %s\n", e.Method, red.String(e.URL))
 	p.headers(&b, e.ReqHeader, requestHeaders)
-	p.body(&b, e.ReqBody, e.ReqBodySize > int64(prefixLimit))
+	p.body(&b, red.String(e.ReqBody), e.ReqBodySize > int64(prefixLimit))
 	for _, n := range e.Notes {
-		fmt.Fprintf(&b, "  ! %s\n", n)
+		fmt.Fprintf(&b, "  ! %s\n", red.String(n))
 	}
 	switch {
 	case e.Status == 0:
-		fmt.Fprintf(&b, "← error: %s (%s)\n", e.Err, ms(e.Duration))
+		fmt.Fprintf(&b, "← error: %s (%s)\n", red.String(e.Err), ms(e.Duration))
 	default:
-		fmt.Fprintf(&b, "← %d %s  %s  %s\n", e.Status, e.StatusText, e.Proto, ms(e.Duration))
+		fmt.Fprintf(&b, "← %d %s  %s  %s\n", e.Status, red.String(e.StatusText), e.Proto, ms(e.Duration))
 		p.headers(&b, e.RespHeader, responseHeaders)
-		p.body(&b, e.RespBody, e.RespBodyCut)
+		p.body(&b, red.String(e.RespBody), e.RespBodyCut)
 		if e.Err != "" {
-			fmt.Fprintf(&b, "  ! %s\n", e.Err)
+			fmt.Fprintf(&b, "  ! %s\n", red.String(e.Err))
 		}
 	}
-	out := printable(p.red.String(b.String()))
+	out := printable(b.String())
 	if p.ClearLine {
 		out = "\r\033[K" + out
 	}
@@ -81,7 +84,7 @@ func ms(d time.Duration) string {
 func (p *Printer) headers(b *strings.Builder, h http.Header, names []string) {
 	for _, name := range names {
 		for _, v := range h.Values(name) {
-			fmt.Fprintf(b, "  %s: %s\n", name, clip(v, maxHeaderRunes))
+			fmt.Fprintf(b, "  %s: %s\n", name, clip(p.red.Header(name, v), maxHeaderRunes))
 		}
 	}
 }
