@@ -322,6 +322,7 @@ func (a *app) runAction(c *cli.Context) error {
 		return usageError("--ca-file: %v", err)
 	}
 	defer trace.write(a, client)
+	defer client.Close()
 	stderrTerm := a.isTerminal(a.stderr)
 	talk := io.Discard
 	if stderrTerm {

@@ -62,6 +62,7 @@ type Options struct {
 type Client struct {
 	opts Options
 	rt   *recordingTransport
+	tr   *http.Transport
 }
 
 // New builds a Client.
@@ -129,10 +130,14 @@ func New(opts Options) (*Client, error) {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
-	c := &Client{opts: opts}
+	c := &Client{opts: opts, tr: tr}
 	c.rt = &recordingTransport{c: c, next: tr, auth: newAuthPolicy(opts.GatewayOrigin, opts.AuthOrigins)}
 	return c, nil
 }
+
+// Close drops idle connections, so that servers shutting down do not wait
+// for them. The client stays usable.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Redactor returns the client's redactor.
 func (c *Client) Redactor() *Redactor { return c.opts.Redactor }
