@@ -154,6 +154,7 @@ func readChallenges(env *Env, r *Result, resp *wire.Response, fromContext7 bool)
 // judgeResourceMetadataURL checks the URL an MCP client will fetch next.
 func judgeResourceMetadataURL(env *Env, r *Result, raw string, fromContext7 bool) {
 	r.Evidence("resource_metadata", raw)
+	env.State.Discovery.ChallengeMetadataURL = raw
 	if ph := placeholderRE.FindString(raw); ph != "" {
 		r.Find("resource-metadata-placeholder", fmt.Sprintf("resource_metadata is %q: %s is the guide's placeholder.", raw, ph))
 		return

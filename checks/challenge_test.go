@@ -87,6 +87,13 @@ func TestChallengeCases(t *testing.T) {
 			break_: challengeWith(apim401, `Bearer resource_metadata="http://apim.example.net/.well-known/oauth-protected-resource"`)},
 		{name: "another host", check: "challenge", want: []string{"resource-metadata-foreign"},
 			break_: challengeWith(apim401, `Bearer resource_metadata="https://apim-old.azure-api.net/.well-known/oauth-protected-resource"`)},
+		{name: "another host is not followed", only: []string{"challenge", "prm"}, check: "prm", want: []string{"prm-resource-prefix"},
+			break_: challengeWith(apim401, `Bearer resource_metadata="https://apim-old.azure-api.net/.well-known/oauth-protected-resource"`),
+			more: func(t *testing.T, w *discWorld, rep *report.Report, env *Env) {
+				if got := discEvidence(rep, "prm", "not_followed"); !strings.HasPrefix(got, "https://apim-old.azure-api.net/") {
+					t.Errorf("not_followed %q", got)
+				}
+			}},
 		{name: "Context7 passed through", check: "challenge", want: []string{"challenge-from-context7", "resource-metadata-foreign"},
 			break_: challengeWith(`{"jsonrpc":"2.0","error":{"code":-32001,"message":"Authentication required. Please authenticate to use this MCP server."},"id":null}`,
 				`Bearer resource_metadata="https://mcp.context7.com/.well-known/oauth-protected-resource"`),
@@ -115,6 +122,9 @@ func TestChallengeCases(t *testing.T) {
 				w.gw["POST /context7/mcp"] = func(rw http.ResponseWriter, r *http.Request) {
 					io.Copy(io.Discard, r.Body) // the server notices a client that leaves only once the body is read
 					<-r.Context().Done()
+					// Returning would answer "200 OK" with an empty body, which
+					// a client giving up at that instant may still read.
+					panic(http.ErrAbortHandler)
 				}
 			}},
 	})

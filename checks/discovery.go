@@ -22,8 +22,9 @@ type DiscoveryState struct {
 	Endpoint string
 
 	// From challenge.
-	Challenges          []wire.Challenge
-	ResourceMetadataURL string // the challenge's resource_metadata, when usable
+	Challenges           []wire.Challenge
+	ChallengeMetadataURL string // the challenge's resource_metadata, as sent
+	ResourceMetadataURL  string // the same, when a client can use it
 
 	// From prm.
 	PRMURL string

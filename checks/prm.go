@@ -31,7 +31,6 @@ type prmCandidate struct {
 // then the well-known URL with the endpoint's path inserted, then the root.
 // Every candidate is read: where several answer, they must agree.
 func runPRM(ctx context.Context, env *Env, r *Result) {
-	ds := &env.State.Discovery
 	ep := discoveryEndpoint(env)
 	cands := prmCandidates(env)
 	var tried []string
@@ -51,6 +50,9 @@ func runPRM(ctx context.Context, env *Env, r *Result) {
 		}
 	}
 	r.Evidence("tried", strings.Join(tried, "; "))
+	if ds := env.State.Discovery; ds.ChallengeMetadataURL != "" && ds.ResourceMetadataURL == "" {
+		r.Evidence("not_followed", ds.ChallengeMetadataURL+" (the 401's resource_metadata, unusable: see challenge)")
+	}
 
 	// The source is the first candidate that answered 200: the one a client
 	// following the spec's order would use.
@@ -78,7 +80,7 @@ func runPRM(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	doc := src.doc
-	ds.PRM, ds.PRMURL = doc, src.url
+	env.State.Discovery.PRM, env.State.Discovery.PRMURL = doc, src.url
 	if ct := src.resp.ContentType(); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
 		r.Find("prm-content-type", fmt.Sprintf("%s is served as %q.", src.url, src.resp.Header.Get("Content-Type")))
 	}
