@@ -204,7 +204,7 @@ func (w *discWorld) run(t *testing.T, only []string, tweak func(*Config)) (*repo
 	cfg := &Config{
 		Gateway: w.gateway.URL, APIPath: "context7", Tenant: discTenant, GatewayAppID: discGwApp,
 		MCPAPIAppID: discMCPApp, ClientID: AzureCLIClientID, AuthorityHost: w.tenant.URL,
-		ProtocolVersion: "2025-06-18", Timeout: 2 * time.Second, Deadline: 30 * time.Second,
+		ProtocolVersion: "2025-06-18", Timeout: 10 * time.Second, Deadline: 60 * time.Second,
 	}
 	if tweak != nil {
 		tweak(cfg)

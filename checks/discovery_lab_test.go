@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -13,8 +14,19 @@ import (
 // discoveryChecks are checks 1–6, which need no token.
 var discoveryChecks = []string{"challenge", "prm", "as-metadata", "authorize-redirect", "token-proxy", "tenant-keys"}
 
+// patient gives the lab the time a loaded CI machine (2 cores, -race) may
+// need; only gateway-slow keeps runLab's short per-request timeout.
+func patient(tweak func(*Config)) func(*Config) {
+	return func(c *Config) {
+		c.Timeout = 10 * time.Second
+		if tweak != nil {
+			tweak(c)
+		}
+	}
+}
+
 func TestLabDiscoveryHealthy(t *testing.T) {
-	run := runLab(t, Selection{Only: discoveryChecks}, nil)
+	run := runLab(t, Selection{Only: discoveryChecks}, patient(nil))
 	for _, id := range discoveryChecks {
 		c, ok := run.Report.Find(id)
 		if !ok {
@@ -67,7 +79,11 @@ func TestLabDiscoveryFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
 			t.Parallel() // a lab spends most of its time waiting: overlap them
-			run := runLab(t, Selection{Only: tt.only}, nil, tt.fault)
+			tweak := patient(nil)
+			if tt.fault == "gateway-slow" {
+				tweak = nil // runLab's 500ms against the lab's 2s delay
+			}
+			run := runLab(t, Selection{Only: tt.only}, tweak, tt.fault)
 			if got := firstFailure(run.Report); got != tt.check {
 				discDump(t, run.Report)
 				t.Fatalf("first failing check = %q, want %q", got, tt.check)
@@ -100,7 +116,7 @@ func TestLabDiscoveryFaults(t *testing.T) {
 func TestLabDiscoveryLearnsIDs(t *testing.T) {
 	t.Run("inferred", func(t *testing.T) {
 		t.Parallel()
-		run := runLab(t, Selection{Only: discoveryChecks}, func(c *Config) { c.Tenant, c.GatewayAppID = "", "" })
+		run := runLab(t, Selection{Only: discoveryChecks}, patient(func(c *Config) { c.Tenant, c.GatewayAppID = "", "" }))
 		if f := firstFailure(run.Report); f != "" {
 			discDump(t, run.Report)
 			t.Fatalf("%s failed", f)
@@ -116,7 +132,7 @@ func TestLabDiscoveryLearnsIDs(t *testing.T) {
 	})
 	t.Run("domain", func(t *testing.T) {
 		t.Parallel()
-		run := runLab(t, Selection{Only: discoveryChecks}, func(c *Config) { c.Tenant = run0Domain })
+		run := runLab(t, Selection{Only: discoveryChecks}, patient(func(c *Config) { c.Tenant = run0Domain }))
 		if f := firstFailure(run.Report); f != "" {
 			discDump(t, run.Report)
 			t.Fatalf("%s failed", f)
