@@ -37,6 +37,9 @@ func TestChallengeCases(t *testing.T) {
 				if got := discEvidence(rep, "challenge", "resource_metadata"); got != w.gateway.URL+"/.well-known/oauth-protected-resource" {
 					t.Errorf("resource_metadata evidence %q", got)
 				}
+				if got, want := discEvidence(rep, "challenge", "challenge_1"), `Bearer resource_metadata="`+w.gateway.URL+`/.well-known/oauth-protected-resource"`; got != want {
+					t.Errorf("challenge_1 evidence %q, want %q", got, want)
+				}
 			}},
 		{name: "open API", check: "challenge", want: []string{"mcp-api-open"},
 			break_: func(w *discWorld) {

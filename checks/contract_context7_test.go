@@ -196,6 +196,9 @@ func contractOAuthEndpoint(t *testing.T, c7 *context7Server) {
 	if got := ev(ch, "status"); got != "401 Unauthorized" {
 		t.Errorf("challenge status discEvidence %q", got)
 	}
+	if got := ev(ch, "www_authenticate"); got != `Bearer resource_metadata="`+wantMeta+`"` {
+		t.Errorf("www_authenticate evidence %q: want the header as sent", got)
+	}
 	if got := ev(ch, "resource_metadata"); got != wantMeta {
 		t.Errorf("resource_metadata %q, want %q", got, wantMeta)
 	}

@@ -453,6 +453,15 @@ var discoveryEntries = []Entry{
 		Commands: []string{showProxyAPI, setProxyService, "az ad app show --id {{.GatewayAppID}} --query \"{appId:appId, signInAudience:signInAudience}\""},
 	},
 
+	{
+		ID: "token-proxy-secret-required", Title: "Entra wants a client secret to redeem codes for the Gateway app", Severity: report.Warning,
+		Section: SecPart7, Check: "token-proxy", AADSTS: []int{7000218},
+		Fix: []string{
+			"MCP clients sign in as public clients with PKCE and send no secret (Part 7). In the Gateway app, register the redirect URIs the client shows (VS Code: Copy URIs & Proceed) under Authentication → Mobile and desktop applications, so Entra redeems codes without a secret.",
+		},
+		Commands: []string{"az ad app show --id {{.GatewayAppID}} --query \"{publicClient:publicClient.redirectUris, web:web.redirectUris, allowPublicClient:isFallbackPublicClient}\""},
+	},
+
 	// tenant-keys.
 	{
 		ID: "tenant-not-found", Title: "Entra does not know the tenant", Severity: report.Error,

@@ -85,6 +85,10 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 		case appNotFoundCodes[c]:
 			r.Find("token-proxy-app-not-in-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
 			return
+		case c == 7000218:
+			// The forwarding works; what Entra says is about the client.
+			r.Find("token-proxy-secret-required", fmt.Sprintf("Entra answered through the gateway, so /token forwards; but for client %s it wants a secret: %s.", clientIDForProbes(env), entra.Message()), withEntra)
+			return
 		}
 	}
 	r.Summary("Entra answered through the gateway: %s, AADSTS%d (as expected for a made-up code)", entra.Error, entra.Codes[0])

@@ -46,6 +46,10 @@ func TestTokenProxyCases(t *testing.T) {
 			break_: tokenAnswers(func(rw http.ResponseWriter, r *http.Request) {
 				discEntraError(rw, 400, "unauthorized_client", 700016, "Application with identifier 'x' was not found in the directory 'y'.")
 			})},
+		{name: "confidential client only", check: "token-proxy", want: []string{"token-proxy-secret-required"}, status: report.Warn,
+			break_: tokenAnswers(func(rw http.ResponseWriter, r *http.Request) {
+				discEntraError(rw, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+			})},
 		{name: "the request", check: "token-proxy", status: report.Pass,
 			break_: tokenAnswers(func(rw http.ResponseWriter, r *http.Request) {
 				r.ParseForm()
