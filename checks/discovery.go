@@ -167,15 +167,6 @@ func bareURLError(err error) error {
 	return err
 }
 
-// sameOriginURL compares two URL strings by scheme, host and port.
-func sameOriginURL(a, b string) bool {
-	u, err := url.Parse(a)
-	if err != nil {
-		return false
-	}
-	return wire.SameOrigin(u, b)
-}
-
 // context7Host reports whether a URL points at the hosted Context7, whose
 // own 401 names its own metadata: a sign that APIM passed the request through.
 func context7Host(raw string) bool {

@@ -8,8 +8,6 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
-var keysOnly = []string{"tenant-keys"}
-
 func TestTenantKeysCases(t *testing.T) {
 	runDiscCases(t, []discCase{
 		{name: "GUID", check: "tenant-keys", status: report.Pass,

@@ -8,8 +8,6 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
-var tokenOnly = []string{"token-proxy"}
-
 func tokenAnswers(h http.HandlerFunc) func(w *discWorld) {
 	return func(w *discWorld) { w.gw["POST /token"] = h }
 }
