@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -57,11 +58,14 @@ func (a *app) serveLab(c *cli.Context) error {
 	}
 
 	ctx := c.Context
+	// The lab's servers log from their own goroutines; this command talks on
+	// the same stream, so every write goes through one lock.
+	talk := &lockedWriter{w: a.stderr}
 	w, err := lab.Start(ctx, lab.Options{
 		Faults:      faults,
 		Interactive: c.Bool("interactive"),
 		SlowDelay:   c.Duration("slow-delay"),
-		Log:         a.stderr,
+		Log:         talk,
 	})
 	if err != nil {
 		return &exitError{code: report.ExitFailed, msg: err.Error()}
@@ -82,9 +86,10 @@ func (a *app) serveLab(c *cli.Context) error {
 	}
 
 	printLab(a.stdout, w, files, faults, c.Bool("interactive"), temporary)
-	fmt.Fprintln(a.stderr, "Serving; Ctrl-C stops the lab. Requests:")
+	fmt.Fprintln(talk, "Serving; Ctrl-C stops the lab. Requests:")
 	<-ctx.Done()
-	fmt.Fprintln(a.stderr, "lab stopped")
+	w.Close()
+	fmt.Fprintln(talk, "lab stopped")
 	return nil
 }
 
@@ -153,4 +158,16 @@ func printFaults(out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Area, f.Behaviour, strings.TrimSpace(f.Guide))
 	}
 	return tw.Flush()
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

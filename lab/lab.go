@@ -72,22 +72,26 @@ type World struct {
 	// Client trusts the lab CA; for the lab's own hops (gateway -> tenant, gateway -> Context7).
 	Client *http.Client
 
-	opts    Options
-	faults  map[string]bool
-	signKey *rsa.PrivateKey
-	keyID   string
-	servers []*http.Server
-	tenant  *tenant
-	gateway *gateway
-	c7      *context7
-	mu      sync.Mutex
-	logMu   sync.Mutex
+	opts      Options
+	faults    map[string]bool
+	signKey   *rsa.PrivateKey
+	keyID     string
+	servers   []*http.Server
+	tenant    *tenant
+	gateway   *gateway
+	c7        *context7
+	mu        sync.Mutex
+	logMu     sync.Mutex
+	logClosed bool
 }
 
 // logf writes one line to the request log (Options.Log); safe for concurrent use.
 func (w *World) logf(format string, args ...any) {
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
+	if w.logClosed {
+		return // a handler finishing after Close: its caller has stopped listening
+	}
 	fmt.Fprintf(w.opts.Log, format+"\n", args...)
 }
 
@@ -184,6 +188,9 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 func (w *World) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.logMu.Lock()
+	w.logClosed = true
+	w.logMu.Unlock()
 	var errs []error
 	// Close, not Shutdown: the lab has nothing to drain, and Shutdown would
 	// wait out its timeout on idle HTTP/2 connections of the clients.
