@@ -129,6 +129,11 @@ func readChallenges(env *Env, r *Result, resp *wire.Response, fromContext7 bool)
 		}
 	}
 	if perr != nil {
+		if len(urls) == 0 {
+			// What parsed names no metadata: the malformed headers are the problem.
+			r.Find("www-authenticate-malformed", fmt.Sprintf("WWW-Authenticate: %v", perr))
+			return
+		}
 		r.Find("www-authenticate-malformed", fmt.Sprintf("WWW-Authenticate: %v. Lenient clients may still read it; strict ones will not.", perr), WithSeverity(report.Warning))
 	}
 	if scope, ok := chosen.Param("scope"); ok {

@@ -58,7 +58,8 @@ func runPRM(ctx context.Context, env *Env, r *Result) {
 	// following the spec's order would use.
 	var src *prmCandidate
 	for _, c := range cands {
-		if c.resp != nil && c.resp.StatusCode == 200 {
+		// A 200 whose body could not be read (cut by the timeout) is no source.
+		if c.resp != nil && c.err == nil && c.resp.StatusCode == 200 {
 			src = c
 			break
 		}
@@ -143,9 +144,13 @@ func prmCandidates(env *Env) []*prmCandidate {
 func reportNoPRM(env *Env, r *Result, cands []*prmCandidate) {
 	var answered []string
 	var firstErr *prmCandidate
+	var firstAnswer *prmCandidate
 	for _, c := range cands {
-		if c.resp != nil {
+		if c.resp != nil && c.err == nil {
 			answered = append(answered, fmt.Sprintf("%s: %s", c.url, candidateAnswer(c)))
+			if firstAnswer == nil {
+				firstAnswer = c
+			}
 		} else if firstErr == nil {
 			firstErr = c
 		}
@@ -157,12 +162,12 @@ func reportNoPRM(env *Env, r *Result, cands []*prmCandidate) {
 	if firstErr != nil {
 		answered = append(answered, fmt.Sprintf("%s: %v", firstErr.url, firstErr.err))
 	}
-	recordExchange(r, "", cands[0].resp)
+	recordExchange(r, "", firstAnswer.resp)
 	r.Find("prm-not-found", "No URL an MCP client tries serves the metadata. "+strings.Join(answered, "; ")+".")
 }
 
 func candidateAnswer(c *prmCandidate) string {
-	if c.resp == nil {
+	if c.resp == nil || c.err != nil {
 		return fmt.Sprint(c.err)
 	}
 	return httpStatus(c.resp.StatusCode) + " with " + bodyDescription(c.resp.ContentType(), c.resp.Body, c.resp.Truncated)

@@ -89,7 +89,7 @@ func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenant
 	}
 	obj, err := metaObject(resp.Body)
 	if err != nil {
-		return fail("tenant-discovery-invalid", "%s: %v", u, err)
+		return fail("tenant-discovery-invalid", "%s: %v%s", u, err, cutNote(resp))
 	}
 	d := &tenantDiscovery{URL: u}
 	for _, f := range []struct {
@@ -146,7 +146,7 @@ func fetchTenantKeys(ctx context.Context, env *Env, r *Result, d *tenantDiscover
 	}
 	usable, total, kids, err := usableRS256Keys(resp.Body)
 	if err != nil {
-		r.Find("tenant-jwks-invalid", fmt.Sprintf("%s: %v", d.JWKSURI, err))
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("%s: %v%s", d.JWKSURI, err, cutNote(resp)))
 		return
 	}
 	r.Evidence("keys", fmt.Sprintf("%d, %d usable for RS256", total, usable))
@@ -233,4 +233,13 @@ func compareSeenTenants(ctx context.Context, env *Env, r *Result, guid string) {
 			r.Find("tenant-mismatch", fmt.Sprintf("%s names tenant %s, but the tenant is %s.", seen.Where, name, guid))
 		}
 	}
+}
+
+// cutNote explains a parse failure of a body cut at the read limit: the
+// document may be fine, only too large to read.
+func cutNote(resp *wire.Response) string {
+	if err := resp.TooLarge(); err != nil {
+		return " (the body is larger than " + wire.Size(resp.Limit) + ", c7doctor's read limit: read stopped there)"
+	}
+	return ""
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // ErrBodyTooLarge ends a read once a response passes the client's limit.
@@ -242,7 +244,7 @@ func (b *capturedBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		b.ex.Ended = true
-	case errors.Is(err, ErrBodyTooLarge):
+	case errors.Is(err, ErrBodyTooLarge), wire.IsTooLarge(err):
 		b.ex.TooLarge = true
 	case err != nil && b.ex.ReadErr == nil && !b.done && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		// A read the client's own deadline ended is a stall, not a break.

@@ -391,8 +391,30 @@ func classify(ctx context.Context, op string, ex *Exchange, err error) *Error {
 		e.Kind, e.Wire = KindTransport, wire.Classify(ex.ReadErr)
 	default:
 		e.Kind = KindProtocol
+		if bad := notJSONEvent(evs(ex)); bad != "" {
+			e.Err = fmt.Errorf("%s: %w", bad, err)
+		}
 	}
 	return e
+}
+
+func evs(ex *Exchange) []Event {
+	events, _, _ := ex.Events()
+	return events
+}
+
+// notJSONEvent describes the first message event whose data is not JSON, "" if none.
+func notJSONEvent(events []Event) string {
+	for i, ev := range events {
+		if ev.Type == "message" && strings.TrimSpace(ev.Data) != "" && !json.Valid([]byte(ev.Data)) {
+			d := ev.Data
+			if len(d) > 80 {
+				d = d[:80] + "…"
+			}
+			return fmt.Sprintf("event %d's data is not JSON: %q", i+1, d)
+		}
+	}
+	return ""
 }
 
 // checkStream flags a stream mcp-go accepted although its last event was
@@ -417,6 +439,9 @@ func streamCut(ex *Exchange) bool {
 	}
 	if !ex.Ended && ex.ReadErr == nil {
 		return false // still open: a stall, not a cut
+	}
+	if ex.Ended && notJSONEvent(events) != "" {
+		return false // it ended where it meant to: what it sent is the problem
 	}
 	for _, ev := range events {
 		var m rpcMessage

@@ -44,7 +44,9 @@ type Options struct {
 	// removed. With neither set, the client applies no such policy.
 	AuthOrigins []string
 	// StreamLimit caps each body read through HTTPClient (MSAL, mcp-go);
-	// default MCPLimit. Reading past it fails with ErrBodyTooLarge.
+	// default MCPLimit. One byte more may be read (a consumer with the same
+	// limit peeks it to tell a cut); reading past that fails with
+	// ErrBodyTooLarge.
 	StreamLimit int64
 	Redactor    *Redactor
 	Recorder    *Recorder

@@ -224,8 +224,8 @@ func TestHTTPClientBodiesAreCapped(t *testing.T) {
 	if !wire.IsTooLarge(err) || wire.Classify(err) != wire.KindTooLarge {
 		t.Fatalf("read past the cap: err=%v", err)
 	}
-	if len(data) != 1000 {
-		t.Fatalf("read %d bytes, want 1000", len(data))
+	if len(data) != 1001 {
+		t.Fatalf("read %d bytes, want the limit and the one byte that shows the cut", len(data))
 	}
 }
 

@@ -131,7 +131,7 @@ func Classify(err error) ErrorKind {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET),
 		strings.Contains(err.Error(), "connection reset"), strings.Contains(err.Error(), "server closed"):
 		return KindClosed
-	case strings.Contains(err.Error(), "malformed HTTP"), errors.Is(err, http.ErrBodyNotAllowed):
+	case strings.Contains(err.Error(), "malformed"), errors.Is(err, http.ErrBodyNotAllowed):
 		return KindProtocol
 	}
 	return KindOther

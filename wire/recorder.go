@@ -170,7 +170,9 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	ex.StatusText = statusText(resp)
 	ex.Proto = resp.Proto
 	ex.RespHeader = red.Headers(resp.Header)
-	limit := opts.StreamLimit
+	// One byte past the limit may be read: that is how a consumer with the
+	// same limit tells a body of exactly the limit from a longer one.
+	limit := opts.StreamLimit + 1
 	if l, ok := req.Context().Value(limitKey{}).(int64); ok && l > 0 {
 		limit = l
 	}
