@@ -472,9 +472,7 @@ func (v *decodeView) expect(tok *auth.Token, aud string, scps []string, tenant s
 func splitList(values []string) []string {
 	var out []string
 	for _, v := range values {
-		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-			out = append(out, s)
-		}
+		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 	}
 	return out
 }

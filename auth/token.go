@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/c7doctor/c7doctor/wire"
@@ -441,12 +440,3 @@ func memberOrder(b []byte) []string {
 	return out
 }
 
-// sortedKeys is for maps whose order does not matter.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
