@@ -16,6 +16,7 @@ RUNS="${RUNS:-10}"
 VERSION_RUNS="${VERSION_RUNS:-200}"
 BENCHTIME="${BENCHTIME:-1s}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-60s}"
+PROFILE="${PROFILE:-0}" # 1: also profile 20 full runs with perf (an unstripped build) into profile.txt
 
 bench_dir="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$bench_dir/.." && pwd)"
@@ -84,7 +85,7 @@ done
 [[ -s "$config" ]] || die "the lab wrote no $config: $(cat "$work/lab.out" "$work/lab.err")"
 
 # The config's keys are run's flag names, one "key: value" a line.
-cfg() { sed -nE "s/^$1:[[:space:]]*//p" "$config" | head -1 | sed -E 's/^["'\'']//; s/["'\''][[:space:]]*$//; s/[[:space:]]+$//'; }
+cfg() { awk -v k="$1:" '$1 == k { sub(/^[^:]*:[[:space:]]*/, ""); sub(/[[:space:]]+$/, ""); gsub(/^["'\'']|["'\'']$/, ""); print; exit }' "$config"; }
 gateway="$(cfg gateway)"
 api_path="$(cfg api-path)"; api_path="${api_path:-context7}"
 tenant="$(cfg tenant)"
@@ -173,6 +174,25 @@ say "measuring: c7doctor version, $VERSION_RUNS runs"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# --- where a run's CPU goes (optional) ---------------------------------------------
+if [[ "$PROFILE" == 1 ]]; then
+  command -v perf >/dev/null || die "PROFILE=1 needs perf (Debian: linux-perf)"
+  say "profiling 20 full runs with perf"
+  (cd "$repo" && go build -trimpath -o "$work/c7doctor-prof" .)
+  profiled=("$work/c7doctor-prof" "${c7doctor_cmd[@]:1}")
+  # shellcheck disable=SC2016 # $@ is the inner shell's
+  perf record -q -e cpu-clock -F 4999 -g -o "$work/perf.data" -- \
+    bash -c 'for _ in $(seq 20); do "$@" >/dev/null || exit 1; done' _ "${profiled[@]}" 2>/dev/null
+  {
+    echo "# cumulative share of all samples (kernel included), 20 runs of: ${profiled[*]}"
+    perf report -i "$work/perf.data" --comm c7doctor-prof --children --sort symbol -g none --stdio 2>/dev/null |
+      grep '%' | sed 's/ *$//; s/ - -$//' | awk '{ s = $4; for (i = 5; i <= NF; i++) s = s " " $i; if (NR <= 80) print $1 "  " s }'
+    echo
+    echo "# by object"
+    perf report -i "$work/perf.data" --no-children --sort comm,dso -g none --stdio 2>/dev/null | grep '%'
+  } >"$out/profile.txt"
+fi
+
 # --- Go micro-benchmarks ---------------------------------------------------------
 mapfile -t bench_pkgs < <(cd "$repo" && find . -name '*_bench_test.go' -not -path './bench/node_modules/*' -printf '%h\n' | sort -u)
 if ((${#bench_pkgs[@]})); then
@@ -192,7 +212,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo "## c7doctor benchmark, $stamp"
   echo
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB" }'); $(uname -sr)"
-  echo "- $(go version | cut -d' ' -f3-), Node.js $(node --version), $(curl --version | head -1 | cut -d' ' -f1-2), MCP Inspector $inspector_version"
+  echo "- $(go version | cut -d' ' -f3-), Node.js $(node --version), $(curl --version | sed -n '1s/^\(curl [^ ]*\).*/\1/p'), MCP Inspector $inspector_version"
   echo "- load average (1, 5, 15 min) before the runs: $load_before; after: $load_after (the runs themselves add about 1)"
   echo "- c7doctor: $version_line, built from $commit; stripped binary $binary_bytes bytes ($mib MiB)"
   echo
@@ -211,6 +231,14 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo "| peak RSS ≤ 40 MB | $(awk -v m="$c7_rss" 'BEGIN { printf "%.1f MiB (%.1f MB)", m, m * 1.048576 }') | $(verdict "$c7_rss" "$(awk 'BEGIN { print 40e6 / 1048576 }')") |"
   echo "| stripped binary ≤ 25 MB | $mib MiB ($(awk -v b="$binary_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $(verdict "$binary_bytes" 25000000) |"
   echo "| \`c7doctor version\` ≤ 20 ms | $(printf '%.2f' "$ver_ms") ms (an empty Go program: $(printf '%.2f' "$empty_ms") ms) | $(verdict "$ver_ms" 20) |"
+  if [[ -f "$out/profile.txt" ]]; then
+    echo
+    echo "### Where a full run's CPU goes (perf, cumulative, top 25)"
+    echo
+    echo '```'
+    sed -n 2,26p "$out/profile.txt"
+    echo '```'
+  fi
   if [[ -f "$out/go-bench.txt" ]]; then
     echo
     echo "### Go benchmarks (-benchtime $BENCHTIME)"
