@@ -16,6 +16,9 @@ RUNS="${RUNS:-10}"
 VERSION_RUNS="${VERSION_RUNS:-200}"
 BENCHTIME="${BENCHTIME:-1s}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-60s}"
+# NICE=-10 (as root) runs the lab and every measured command at that priority, so
+# that other work on a shared machine disturbs the figures less; recorded in results.
+NICE="${NICE:-}"
 PROFILE="${PROFILE:-0}" # 1: also profile 20 full runs with perf (an unstripped build) into profile.txt
 
 bench_dir="$(cd "$(dirname "$0")" && pwd)"
@@ -39,6 +42,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+prio=()
+if [[ -n "$NICE" ]]; then
+  prio=(nice -n "$NICE")
+fi
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -75,7 +83,7 @@ commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 # --- the lab, once ------------------------------------------------------------
 say "starting c7doctor lab"
 config="$work/lab/c7doctor.yaml"
-"$bin" lab --dir "$work/lab" >"$work/lab.out" 2>"$work/lab.err" &
+"${prio[@]}" "$bin" lab --dir "$work/lab" >"$work/lab.out" 2>"$work/lab.err" &
 lab_pid=$!
 for _ in $(seq 200); do # up to 20 s
   kill -0 "$lab_pid" 2>/dev/null || die "the lab exited: $(cat "$work/lab.err")"
@@ -160,7 +168,7 @@ legacy_tools="$(jq '.tools | length' <<<"$legacy_json")"
 # --- side by side ------------------------------------------------------------------
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 say "measuring: $RUNS alternated runs of each"
-"$work/measure" -runs "$RUNS" -warmup 1 -timeout "$RUN_TIMEOUT" -json "$out/tools.json" \
+"${prio[@]}" "$work/measure" -runs "$RUNS" -warmup 1 -timeout "$RUN_TIMEOUT" -json "$out/tools.json" \
   -title "### Time to a diagnosis ($RUNS alternated runs each, after one warm-up)" \
   ::c7doctor "${c7doctor_cmd[@]}" \
   ::curl-procedure "${curl_env[@]}" "${curl_cmd[@]}" \
@@ -168,7 +176,7 @@ say "measuring: $RUNS alternated runs of each"
   ::inspector-legacy "${inspector_env[@]}" "${inspector_legacy_cmd[@]}" >"$out/tools.md"
 
 say "measuring: c7doctor version, $VERSION_RUNS runs"
-"$work/measure" -runs "$VERSION_RUNS" -warmup 5 -json "$out/version.json" \
+"${prio[@]}" "$work/measure" -runs "$VERSION_RUNS" -warmup 5 -json "$out/version.json" \
   -title "### Start-up: \`c7doctor version\` ($VERSION_RUNS runs)" \
   ::version "$bin" version ::empty-go-program "$work/empty-go" >"$out/version.md"
 
@@ -197,7 +205,7 @@ fi
 mapfile -t bench_pkgs < <(cd "$repo" && find . -name '*_bench_test.go' -not -path './bench/node_modules/*' -printf '%h\n' | sort -u)
 if ((${#bench_pkgs[@]})); then
   say "go benchmarks: ${bench_pkgs[*]}"
-  (cd "$repo" && go test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" "${bench_pkgs[@]}") >"$out/go-bench.txt"
+  (cd "$repo" && "${prio[@]}" go test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" "${bench_pkgs[@]}") >"$out/go-bench.txt"
 fi
 
 # --- the record ----------------------------------------------------------------------
@@ -213,7 +221,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB" }'); $(uname -sr)"
   echo "- $(go version | cut -d' ' -f3-), Node.js $(node --version), $(curl --version | sed -n '1s/^\(curl [^ ]*\).*/\1/p'), MCP Inspector $inspector_version"
-  echo "- load average (1, 5, 15 min) before the runs: $load_before; after: $load_after (the runs themselves add about 1)"
+  echo "- load average (1, 5, 15 min) before the runs: $load_before; after: $load_after (the runs themselves add about 1)${NICE:+; lab and measured commands at nice $NICE}"
   echo "- c7doctor: $version_line, built from $commit; stripped binary $binary_bytes bytes ($mib MiB)"
   echo
   cat "$out/tools.md"
