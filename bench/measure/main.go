@@ -102,7 +102,7 @@ func parseTools(args []string) ([]tool, error) {
 	for _, a := range args {
 		if name, ok := strings.CutPrefix(a, "::"); ok {
 			if name == "" {
-				return nil, errors.New("expected a name after ::")
+				return nil, errors.New(`expected a name after "::"`)
 			}
 			tools = append(tools, tool{Name: name})
 			continue
