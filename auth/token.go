@@ -439,4 +439,3 @@ func memberOrder(b []byte) []string {
 	}
 	return out
 }
-
