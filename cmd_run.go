@@ -174,7 +174,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
 		if !ok || !headerName.MatchString(name) {
-			return nil, usageError("--header: expected NAME:VALUE, got %q", h)
+			return nil, usageError("--header: expected NAME:VALUE, with a colon between them (the value is not shown: it may be a key)")
 		}
 		if strings.EqualFold(name, "Authorization") {
 			return nil, usageError("--header: Authorization is c7doctor's to set; give the token with --token-file or $C7DOCTOR_TOKEN")

@@ -68,7 +68,9 @@ func FuzzMatchResource(f *testing.F) {
 	f.Add("https://[::1]/a", "https://[::1]:443/a/b")
 	f.Fuzz(func(t *testing.T, resource, ep string) {
 		m, _ := MatchResource(resource, ep)
-		if m == MatchExact {
+		// Exactness is symmetric only between URLs without fragments: a
+		// resource may not carry one (RFC 9728), an endpoint's is never sent.
+		if m == MatchExact && !strings.Contains(resource, "#") && !strings.Contains(ep, "#") {
 			if back, why := MatchResource(ep, resource); back != MatchExact {
 				t.Fatalf("exact one way (%q, %q), %s the other: %s", resource, ep, back, why)
 			}

@@ -100,12 +100,12 @@ const (
 // path case-sensitively and by whole segments (a trailing slash aside).
 func MatchResource(resource, endpoint string) (ResourceMatch, string) {
 	r, err := url.Parse(resource)
-	if err != nil || !r.IsAbs() || r.Host == "" {
+	if err != nil || !r.IsAbs() || r.Hostname() == "" {
 		return MatchMismatch, "the resource is not an absolute URL"
 	}
 	e, err := url.Parse(endpoint)
-	if err != nil {
-		return MatchMismatch, "the endpoint is not a URL"
+	if err != nil || !e.IsAbs() || e.Hostname() == "" {
+		return MatchMismatch, "the endpoint is not an absolute URL"
 	}
 	if r.Fragment != "" {
 		return MatchMismatch, "the resource carries a fragment, which RFC 9728 forbids"

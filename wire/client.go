@@ -265,7 +265,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, limit int64) (*Respo
 	defer resp.Body.Close()
 	body, truncated, err := ReadLimited(resp.Body, limit)
 	out := &Response{
-		Method: req.Method, URL: c.opts.Redactor.String(req.URL.String()), StatusCode: resp.StatusCode,
+		Method: req.Method, URL: req.URL.String(), StatusCode: resp.StatusCode,
 		Header: resp.Header, Body: body, Truncated: truncated, Limit: limit, Duration: time.Since(start),
 	}
 	if tb, ok := resp.Body.(*teeBody); ok {

@@ -402,3 +402,10 @@ func TestClassifyWrapped(t *testing.T) {
 		t.Fatal("a wrapped *wire.Error keeps its kind")
 	}
 }
+
+func TestTooLargeErrorIsRedacted(t *testing.T) {
+	r := &wire.Response{Method: "GET", URL: "https://gw.test/cb?code=0.AUoA-authorization-code", Truncated: true, Limit: 1 << 20}
+	if msg := r.TooLarge().Error(); strings.Contains(msg, "authorization-code") || !strings.Contains(msg, "1 MiB") {
+		t.Fatalf("%q", msg)
+	}
+}

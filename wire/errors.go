@@ -24,7 +24,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.red.String(e.Kind.describe(e.Err)))
+	return e.red.String(fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Kind.describe(e.Err)))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
