@@ -18,6 +18,7 @@ import (
 
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 func main() {
@@ -73,12 +74,12 @@ func (a *app) execute(ctx context.Context, args []string) int {
 		return 0
 	case errors.As(err, &ee):
 		if ee.msg != "" {
-			fmt.Fprintln(stderr, "c7doctor: "+ee.msg)
+			fmt.Fprintln(stderr, "c7doctor: "+wire.NewRedactor().String(ee.msg))
 		}
 		return ee.code
 	default:
 		// Errors from flag parsing and unknown commands are usage errors.
-		fmt.Fprintln(stderr, "c7doctor: "+err.Error())
+		fmt.Fprintln(stderr, "c7doctor: "+wire.NewRedactor().String(err.Error()))
 		return report.ExitUsage
 	}
 }

@@ -327,3 +327,15 @@ func TestChecksExplainVersion(t *testing.T) {
 		t.Errorf("version: %q", res.stdout)
 	}
 }
+
+func TestErrorLinesAreRedacted(t *testing.T) {
+	// A token pasted where a flag value belongs must not come back whole on stderr.
+	tok := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
+	res := runCLI(t, cliOpts{checks: []checks.Check{echoConfig}}, "run", "--gateway", "h.example", "--gateway-app-id", tok)
+	if res.code != 2 {
+		t.Fatalf("exit %d", res.code)
+	}
+	if strings.Contains(res.stderr, "c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw") {
+		t.Errorf("signature on stderr: %q", res.stderr)
+	}
+}
