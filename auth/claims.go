@@ -103,7 +103,7 @@ func (c *Claims) parse(b []byte) []string {
 			return
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			warns = append(warns, fmt.Sprintf("claim %s is %s, not a string", name, rawKind(v)))
+			warns = append(warns, fmt.Sprintf("claim %s is %s, not a string", name, JSONKind(v)))
 		}
 	}
 	strs := func(name string, dst *[]string, spaceSeparated bool) {
@@ -125,7 +125,7 @@ func (c *Claims) parse(b []byte) []string {
 			*dst = many
 			return
 		}
-		warns = append(warns, fmt.Sprintf("claim %s is %s, not a string or an array of strings", name, rawKind(v)))
+		warns = append(warns, fmt.Sprintf("claim %s is %s, not a string or an array of strings", name, JSONKind(v)))
 	}
 	date := func(name string) *NumericDate {
 		v, ok := fields[name]
@@ -167,7 +167,7 @@ func (c *Claims) parse(b []byte) []string {
 func parseNumericDate(v json.RawMessage) (*NumericDate, error) {
 	var n json.Number
 	if err := json.Unmarshal(v, &n); err != nil || n == "" {
-		return nil, fmt.Errorf("is %s, not a number of seconds", rawKind(v))
+		return nil, fmt.Errorf("is %s, not a number of seconds", JSONKind(v))
 	}
 	// A quoted number unmarshals into json.Number too; a NumericDate must not be quoted.
 	if strings.HasPrefix(strings.TrimSpace(string(v)), `"`) {
@@ -185,10 +185,12 @@ func parseNumericDate(v json.RawMessage) (*NumericDate, error) {
 	return &NumericDate{Raw: n, Time: time.Unix(int64(sec), int64(frac*1e9)).UTC()}, nil
 }
 
-func rawKind(v json.RawMessage) string {
+// JSONKind names the kind of a JSON value, for messages like "expected a
+// string, got an array".
+func JSONKind(v json.RawMessage) string {
 	s := strings.TrimSpace(string(v))
 	if s == "" {
-		return "empty"
+		return "nothing"
 	}
 	switch s[0] {
 	case '"':

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/c7doctor/c7doctor/auth"
 )
 
 // metaObject decodes a metadata document into its top-level members. It
@@ -43,7 +45,7 @@ func metaString(obj map[string]json.RawMessage, name string) (string, bool, erro
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", true, fmt.Errorf("%s: expected a string, got %s", name, metaKind(raw))
+		return "", true, fmt.Errorf("%s: expected a string, got %s", name, auth.JSONKind(raw))
 	}
 	return s, true, nil
 }
@@ -56,37 +58,17 @@ func metaStrings(obj map[string]json.RawMessage, name string) ([]string, bool, e
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, true, fmt.Errorf("%s: expected an array of strings, got %s", name, metaKind(raw))
+		return nil, true, fmt.Errorf("%s: expected an array of strings, got %s", name, auth.JSONKind(raw))
 	}
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		var s string
 		if err := json.Unmarshal(it, &s); err != nil || string(it) == "null" {
-			return nil, true, fmt.Errorf("%s[%d]: expected a string, got %s", name, i, metaKind(it))
+			return nil, true, fmt.Errorf("%s[%d]: expected a string, got %s", name, i, auth.JSONKind(it))
 		}
 		out = append(out, s)
 	}
 	return out, true, nil
-}
-
-func metaKind(raw json.RawMessage) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "nothing"
-	}
-	switch t[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // placeholderRE is a template placeholder of the guide's kind:

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/c7doctor/c7doctor/wire"
+
+	"github.com/c7doctor/c7doctor/auth"
 )
 
 // tenantDiscovery is what c7doctor reads of a tenant's v2 OpenID configuration.
@@ -172,7 +174,7 @@ func usableRS256Keys(body []byte) (usable, total int, kids []string, err error) 
 	}
 	var keys []json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return 0, 0, nil, fmt.Errorf("jwks: keys: expected an array, got %s", metaKind(raw))
+		return 0, 0, nil, fmt.Errorf("jwks: keys: expected an array, got %s", auth.JSONKind(raw))
 	}
 	for _, k := range keys {
 		var key tenantJWK
