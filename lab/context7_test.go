@@ -16,7 +16,7 @@ import (
 
 func TestContext7InitializeAnswersSSEWithoutSession(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	for _, path := range []string{"/mcp", "/mcp/oauth"} {
 		status, h, body := gwDo(t, w, "POST", w.Context7URL+path, gwInitBody, gwMCPHeaders(gwMint(t, w, gwOBOClaims(w))))
 		if status != 200 {
@@ -45,7 +45,7 @@ func TestContext7InitializeAnswersSSEWithoutSession(t *testing.T) {
 
 func TestContext7AnswersLikeTheRealServer(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	h := gwMCPHeaders("")
 	// Notifications are accepted with nothing to say.
 	status, hdr, body := gwDo(t, w, "POST", w.Context7URL+"/mcp", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, h)
@@ -92,7 +92,7 @@ func TestContext7AnswersLikeTheRealServer(t *testing.T) {
 
 func TestContext7OAuthRefusals(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	good := gwOBOClaims(w)
 	with := func(change func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{}
@@ -139,7 +139,7 @@ func TestContext7OAuthRefusals(t *testing.T) {
 // Context7 API then refuses it at the first tool call.
 func TestContext7EmptyBearerIsAnAPIKey(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	h := gwMCPHeaders("")
 	h["Authorization"] = "Bearer "
 	status, _, body := gwDo(t, w, "POST", w.Context7URL+"/mcp/oauth", gwInitBody, h)
@@ -176,7 +176,7 @@ func TestContext7DashboardFaults(t *testing.T) {
 		"c7-missing-scope":    "Missing required scope",
 		"c7-tenant-mismatch":  "Invalid token claims",
 	} {
-		w := gwStartWorld(t, Options{Faults: []string{fault}})
+		w := startWorld(t, Options{Faults: []string{fault}})
 		status, _, body := gwDo(t, w, "POST", w.Context7URL+"/mcp/oauth", gwInitBody, gwMCPHeaders(gwMint(t, w, gwOBOClaims(w))))
 		if status != 401 || !strings.Contains(body, `"code":-32001,"message":"`+want+`"`) {
 			t.Errorf("%s: %d %s, want 401 %s", fault, status, body, want)
@@ -186,7 +186,7 @@ func TestContext7DashboardFaults(t *testing.T) {
 
 func TestContext7UserNotProvisioned(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{Faults: []string{"c7-user-not-provisioned"}})
+	w := startWorld(t, Options{Faults: []string{"c7-user-not-provisioned"}})
 	h := gwMCPHeaders(gwMint(t, w, gwOBOClaims(w)))
 	if status, _, body := gwDo(t, w, "POST", w.Context7URL+"/mcp/oauth", gwInitBody, h); status != 200 {
 		t.Fatalf("initialize is not refused for an unknown user: %d %s", status, body)
@@ -276,7 +276,7 @@ func gwCheckTools(t *testing.T, c *client.Client) {
 
 func TestContext7ToolsWithMCPClient(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	c := gwMCPClient(t, w, w.UpstreamURL, gwMint(t, w, gwOBOClaims(w)))
 	gwCheckTools(t, c)
 }
@@ -284,7 +284,7 @@ func TestContext7ToolsWithMCPClient(t *testing.T) {
 // The stand-in must keep answering after a client's Close (its DELETE is 405).
 func TestContext7ClientCloseIsHarmless(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	c := gwMCPClient(t, w, w.Context7URL+"/mcp", "")
 	c.Close()
 	if status, _, _ := gwDo(t, w, "POST", w.Context7URL+"/mcp", gwInitBody, gwMCPHeaders("")); status != http.StatusOK {

@@ -13,7 +13,7 @@ import (
 
 func TestWriteFiles(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{Faults: []string{"prm-placeholder"}})
+	w := startWorld(t, Options{Faults: []string{"prm-placeholder"}})
 	dir := filepath.Join(t.TempDir(), "lab dir")
 	// A secret file left with loose permissions is tightened.
 	os.MkdirAll(dir, 0o700)

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -17,22 +16,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// gwStartWorld starts a lab with the given faults and stops it with the test.
-func gwStartWorld(t *testing.T, opts Options) *World {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := Start(ctx, opts)
-	if err != nil {
-		cancel()
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		w.Close()
-	})
-	return w
-}
 
 // gwUserClaims are the claims of a good gateway token for the lab user.
 func gwUserClaims(w *World) jwt.MapClaims {

@@ -24,7 +24,7 @@ func gwWantAPIM404(t *testing.T, what string, status int, h http.Header, body st
 
 func TestGatewayDiscoveryDocuments(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	status, h, body := gwDo(t, w, "GET", w.GatewayURL+"/.well-known/oauth-protected-resource", "", nil)
 	if status != 200 || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("PRM: %d %v", status, h)
@@ -90,7 +90,7 @@ func gwSameJSON(t *testing.T, what string, got, want map[string]any) {
 
 func TestGatewayAuthorizeRedirect(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	q := "client_id=" + w.GatewayAppID + "&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%2F&code_challenge=abc&code_challenge_method=S256&scope=api%3A%2F%2F" + w.GatewayAppID + "%2FMcp.Gateway.Access&state=x"
 	status, h, body := gwDo(t, w, "GET", w.GatewayURL+"/authorize?"+q, "", nil)
 	want := w.AuthorityHost + "/" + w.TenantID + "/oauth2/v2.0/authorize?" + q
@@ -105,7 +105,7 @@ func TestGatewayAuthorizeRedirect(t *testing.T) {
 
 func TestGatewayTokenProxy(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	gwStubTenantToken(t, w, func(rw http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		if r.Method != "POST" || string(b) != "grant_type=authorization_code&code=bogus&client_id=abc" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || r.URL.RawQuery != "x=1" {
@@ -123,7 +123,7 @@ func TestGatewayTokenProxy(t *testing.T) {
 
 func TestGatewayRejectsWhatAPIMRejects(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	calls := gwStubTenantToken(t, w, gwOBOStub(t, w))
 	good := gwUserClaims(w)
 	with := func(change func(jwt.MapClaims)) string {
@@ -187,7 +187,7 @@ func TestGatewayRejectsWhatAPIMRejects(t *testing.T) {
 
 func TestGatewayOBOIsCachedPerOID(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	calls := gwStubTenantToken(t, w, gwOBOStub(t, w))
 	token := gwMint(t, w, gwUserClaims(w))
 	for i := 0; i < 3; i++ {
@@ -228,7 +228,7 @@ func TestGatewayOBOIsCachedPerOID(t *testing.T) {
 // "Authorization: Bearer " regardless; nothing is cached.
 func TestGatewayOBORefusedForwardsEmptyBearer(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	calls := gwStubTenantToken(t, w, func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 		rw.WriteHeader(400)
@@ -269,7 +269,7 @@ func TestGatewayOBORefusedForwardsEmptyBearer(t *testing.T) {
 
 func TestGatewayOBONotJSONIsAnAPIMError(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	gwStubTenantToken(t, w, func(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(502)
 		io.WriteString(rw, "<html>bad gateway</html>")
@@ -284,7 +284,7 @@ func TestGatewayOBONotJSONIsAnAPIMError(t *testing.T) {
 // event is only written once the client has read the first.
 func TestGatewayStreamsUnbuffered(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	gwStubTenantToken(t, w, gwOBOStub(t, w))
 	firstRead := make(chan struct{})
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -328,21 +328,21 @@ func TestGatewayStreamsUnbuffered(t *testing.T) {
 func TestGatewayFaults(t *testing.T) {
 	t.Parallel()
 	t.Run("no-www-authenticate", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"no-www-authenticate"}})
+		w := startWorld(t, Options{Faults: []string{"no-www-authenticate"}})
 		status, h, _ := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(""))
 		if status != 401 || h.Values("WWW-Authenticate") != nil {
 			t.Errorf("%d %v", status, h)
 		}
 	})
 	t.Run("prm-placeholder", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"prm-placeholder"}})
+		w := startWorld(t, Options{Faults: []string{"prm-placeholder"}})
 		_, _, body := gwDo(t, w, "GET", w.GatewayURL+"/.well-known/oauth-protected-resource", "", nil)
 		if body != gatewayPRMTemplate || !strings.Contains(body, `"resource": "https://<your-apim-host>/context7"`) {
 			t.Errorf("%s", body)
 		}
 	})
 	t.Run("prm-wrong-resource", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"prm-wrong-resource"}})
+		w := startWorld(t, Options{Faults: []string{"prm-wrong-resource"}})
 		_, _, body := gwDo(t, w, "GET", w.GatewayURL+"/.well-known/oauth-protected-resource", "", nil)
 		var prm map[string]any
 		json.Unmarshal([]byte(body), &prm)
@@ -356,7 +356,7 @@ func TestGatewayFaults(t *testing.T) {
 		}
 	})
 	t.Run("as-metadata-missing", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"as-metadata-missing"}})
+		w := startWorld(t, Options{Faults: []string{"as-metadata-missing"}})
 		for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/context7", "/.well-known/openid-configuration"} {
 			status, h, body := gwDo(t, w, "GET", w.GatewayURL+p, "", nil)
 			gwWantAPIM404(t, p, status, h, body)
@@ -366,12 +366,12 @@ func TestGatewayFaults(t *testing.T) {
 		}
 	})
 	t.Run("authorize-broken", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"authorize-broken"}})
+		w := startWorld(t, Options{Faults: []string{"authorize-broken"}})
 		status, h, body := gwDo(t, w, "GET", w.GatewayURL+"/authorize?client_id=x", "", nil)
 		gwWantAPIM404(t, "/authorize", status, h, body)
 	})
 	t.Run("token-proxy-broken", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"token-proxy-broken"}})
+		w := startWorld(t, Options{Faults: []string{"token-proxy-broken"}})
 		calls := gwStubTenantToken(t, w, gwOBOStub(t, w))
 		status, h, body := gwDo(t, w, "POST", w.GatewayURL+"/token", "grant_type=authorization_code&code=x", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 		gwWantAPIM404(t, "/token", status, h, body)
@@ -380,7 +380,7 @@ func TestGatewayFaults(t *testing.T) {
 		}
 	})
 	t.Run("sse-truncated", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"sse-truncated"}})
+		w := startWorld(t, Options{Faults: []string{"sse-truncated"}})
 		gwStubTenantToken(t, w, gwOBOStub(t, w))
 		token := gwMint(t, w, gwUserClaims(w))
 		status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token))
@@ -397,7 +397,7 @@ func TestGatewayFaults(t *testing.T) {
 		}
 	})
 	t.Run("gateway-slow", func(t *testing.T) {
-		w := gwStartWorld(t, Options{Faults: []string{"gateway-slow"}, SlowDelay: time.Hour})
+		w := startWorld(t, Options{Faults: []string{"gateway-slow"}, SlowDelay: time.Hour})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", w.GatewayURL+"/.well-known/oauth-protected-resource", nil)
@@ -410,7 +410,7 @@ func TestGatewayFaults(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 		// A short delay still answers, and Close never waits for the hour.
-		w2 := gwStartWorld(t, Options{Faults: []string{"gateway-slow"}, SlowDelay: 20 * time.Millisecond})
+		w2 := startWorld(t, Options{Faults: []string{"gateway-slow"}, SlowDelay: 20 * time.Millisecond})
 		if status, _, _ := gwDo(t, w2, "GET", w2.GatewayURL+"/.well-known/oauth-protected-resource", "", nil); status != 200 {
 			t.Errorf("slow PRM: %d", status)
 		}
@@ -428,7 +428,7 @@ func TestGatewayFaults(t *testing.T) {
 // tools/list and tools/call through the whole chain with mcp-go's client.
 func TestGatewayEndToEndWithMCPClient(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	gwStubTenantToken(t, w, gwOBOStub(t, w))
 	c := gwMCPClient(t, w, w.MCPEndpoint, gwMint(t, w, gwUserClaims(w)))
 	defer c.Close()

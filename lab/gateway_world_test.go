@@ -9,7 +9,7 @@ import (
 // real OBO exchange with the tenant, Context7 behind it.
 func TestWorldEndToEnd(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{})
+	w := startWorld(t, Options{})
 	c := gwMCPClient(t, w, w.MCPEndpoint, w.MintToken(w.UserTokenClaims(DefaultUser)))
 	defer c.Close()
 	gwCheckTools(t, c)
@@ -23,7 +23,7 @@ const gwToolCall = `{"jsonrpc":"2.0","method":"tools/call","id":2,"params":{"nam
 func TestWorldOBORefusalsReachContext7AsEmptyBearer(t *testing.T) {
 	t.Parallel()
 	for _, fault := range []string{"obo-no-consent", "obo-bad-secret", "obo-invalid-scope", "obo-invalid-assertion", "mfa-required"} {
-		w := gwStartWorld(t, Options{Faults: []string{fault}})
+		w := startWorld(t, Options{Faults: []string{fault}})
 		token := w.MintToken(w.UserTokenClaims(DefaultUser))
 		status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token))
 		if status != 200 || h.Get("Content-Type") != "text/event-stream" {
@@ -43,7 +43,7 @@ func TestWorldOBORefusalsReachContext7AsEmptyBearer(t *testing.T) {
 func TestWorldGatewayRefusesSpoiledUserTokens(t *testing.T) {
 	t.Parallel()
 	for _, fault := range []string{"wrong-audience", "missing-scope", "expired-token"} {
-		w := gwStartWorld(t, Options{Faults: []string{fault}})
+		w := startWorld(t, Options{Faults: []string{fault}})
 		status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(w.MintToken(w.UserTokenClaims(DefaultUser))))
 		if status != 401 || body != `{ "statusCode": 401, "message": "Unauthorized." }` || !strings.Contains(h.Get("WWW-Authenticate"), w.GatewayURL) {
 			t.Errorf("%s: %d %s %v", fault, status, body, h)
@@ -55,7 +55,7 @@ func TestWorldGatewayRefusesSpoiledUserTokens(t *testing.T) {
 // policy accepts; the OBO exchange takes it too.
 func TestWorldGatewayAcceptsV1UserToken(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{Faults: []string{"gateway-v1-token"}})
+	w := startWorld(t, Options{Faults: []string{"gateway-v1-token"}})
 	claims := w.UserTokenClaims(DefaultUser)
 	if claims["iss"] != w.IssuerV1() {
 		t.Fatalf("fault did not make a v1 token: %v", claims["iss"])
@@ -70,7 +70,7 @@ func TestWorldGatewayAcceptsV1UserToken(t *testing.T) {
 // and challenge come back through the gateway unchanged.
 func TestWorldContext7RefusesV1OBOToken(t *testing.T) {
 	t.Parallel()
-	w := gwStartWorld(t, Options{Faults: []string{"mcp-api-v1-token"}})
+	w := startWorld(t, Options{Faults: []string{"mcp-api-v1-token"}})
 	status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(w.MintToken(w.UserTokenClaims(DefaultUser))))
 	if status != 401 || body != `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Invalid token"},"id":null}` {
 		t.Errorf("%d %s", status, body)
@@ -87,13 +87,13 @@ func TestWorldContext7FaultsThroughGateway(t *testing.T) {
 		"c7-missing-scope":    `"message":"Missing required scope"`,
 		"c7-tenant-mismatch":  `"message":"Invalid token claims"`,
 	} {
-		w := gwStartWorld(t, Options{Faults: []string{fault}})
+		w := startWorld(t, Options{Faults: []string{fault}})
 		status, _, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(w.MintToken(w.UserTokenClaims(DefaultUser))))
 		if status != 401 || !strings.Contains(body, want) {
 			t.Errorf("%s: %d %s", fault, status, body)
 		}
 	}
-	w := gwStartWorld(t, Options{Faults: []string{"c7-user-not-provisioned"}})
+	w := startWorld(t, Options{Faults: []string{"c7-user-not-provisioned"}})
 	token := w.MintToken(w.UserTokenClaims(DefaultUser))
 	if status, _, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token)); status != 200 {
 		t.Fatalf("initialize: %d %s", status, body)
