@@ -2,9 +2,10 @@ package checks
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // ProtectedResourceMetadata is an RFC 9728 document, the members c7doctor
@@ -110,7 +111,7 @@ func MatchResource(resource, endpoint string) (ResourceMatch, string) {
 	if r.Fragment != "" {
 		return MatchMismatch, "the resource carries a fragment, which RFC 9728 forbids"
 	}
-	if !strings.EqualFold(r.Scheme, e.Scheme) || !strings.EqualFold(hostAndPort(r), hostAndPort(e)) {
+	if !wire.SameOriginURL(r, e) {
 		return MatchMismatch, fmt.Sprintf("the resource is on %s, the endpoint on %s", r.Scheme+"://"+r.Host, e.Scheme+"://"+e.Host)
 	}
 	if r.RawQuery != e.RawQuery {
@@ -125,17 +126,4 @@ func MatchResource(resource, endpoint string) (ResourceMatch, string) {
 		return MatchPrefix, ""
 	}
 	return MatchMismatch, fmt.Sprintf("the resource's path %q is neither the endpoint's path %q nor a prefix of it", r.EscapedPath(), e.EscapedPath())
-}
-
-func hostAndPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port)
 }

@@ -17,7 +17,13 @@ func SameOrigin(u *url.URL, origin string) bool {
 	if err != nil || o.Host == "" {
 		return false
 	}
-	return strings.EqualFold(u.Scheme, o.Scheme) && strings.EqualFold(hostPort(u), hostPort(o))
+	return SameOriginURL(u, o)
+}
+
+// SameOriginURL reports whether a and b share scheme, host and port, the
+// default port made explicit.
+func SameOriginURL(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(hostPort(a), hostPort(b))
 }
 
 // Origin returns scheme://host[:port] of a URL string.
