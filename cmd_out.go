@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/c7doctor/c7doctor/report"
@@ -31,7 +32,7 @@ func parseOutputs(values []string) ([]extraOutput, error) {
 		if !ok || path == "" {
 			return nil, usageError("--out: expected FORMAT=FILE (FORMAT one of %s), got %q", strings.Join(report.Formats(), ", "), v)
 		}
-		if !contains(report.Formats(), format) {
+		if !slices.Contains(report.Formats(), format) {
 			return nil, usageError("--out %s: unknown format %q (expected one of %s)", v, format, strings.Join(report.Formats(), ", "))
 		}
 		clean := filepath.Clean(path)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,7 +106,7 @@ func splitIDs(values []string) []string {
 // setup validates every flag; a bad value is a usage error naming the flag.
 func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	s := &runSetup{output: c.String("output"), caFile: c.String("ca-file"), verbose: c.Bool("verbose")}
-	if !contains(report.Formats(), s.output) {
+	if !slices.Contains(report.Formats(), s.output) {
 		return nil, usageError("--output: expected one of %s, got %q", strings.Join(report.Formats(), ", "), s.output)
 	}
 	cfg := checks.Config{
@@ -251,29 +251,12 @@ func checkHTTPS(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if wire.IsLoopback(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("plain http is refused except on loopback: %q", raw)
 	}
 	return fmt.Errorf("expected an https URL, got %q", raw)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func contains(list []string, v string) bool {
-	for _, e := range list {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *app) runAction(c *cli.Context) error {
