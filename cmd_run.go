@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -363,10 +362,10 @@ func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) 
 		w.Close()
 		os.RemoveAll(dir)
 	}
-	secretFile := filepath.Join(dir, "gateway-secret")
-	if err := os.WriteFile(secretFile, []byte(w.GatewaySecret), 0o600); err != nil {
+	files, err := w.WriteFiles(dir)
+	if err != nil {
 		cleanup()
-		return nil, nil, fmt.Errorf("lab: %w", err)
+		return nil, nil, err
 	}
 	cfg.Gateway = w.GatewayURL
 	cfg.APIPath = w.APIPath
@@ -374,12 +373,12 @@ func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) 
 	cfg.GatewayAppID = w.GatewayAppID
 	cfg.MCPAPIAppID = w.MCPAPIAppID
 	cfg.AuthorityHost = w.AuthorityHost
-	cfg.GatewaySecretFile = secretFile
+	cfg.GatewaySecretFile = files.Secret
 	cfg.GatewaySecret = w.GatewaySecret
 	cfg.Upstream = w.UpstreamURL
 	cfg.Call = true
 	cfg.UpstreamProbe = true
-	cfg.CacheFile = filepath.Join(dir, "msal-cache.json")
+	cfg.CacheFile = files.Cache
 	cfg.DeviceCode = true
 	cfg.Lab = true
 	return w, cleanup, nil
