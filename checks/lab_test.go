@@ -2,8 +2,6 @@ package checks
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,17 +27,16 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 		t.Fatalf("lab: %v", err)
 	}
 	t.Cleanup(func() { w.Close() })
-	dir := t.TempDir()
-	secretFile := filepath.Join(dir, "gateway-secret")
-	if err := os.WriteFile(secretFile, []byte(w.GatewaySecret), 0o600); err != nil {
+	files, err := w.WriteFiles(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := &Config{
 		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
 		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, ClientID: AzureCLIClientID,
-		AuthorityHost: w.AuthorityHost, GatewaySecretFile: secretFile, GatewaySecret: w.GatewaySecret,
+		AuthorityHost: w.AuthorityHost, GatewaySecretFile: files.Secret, GatewaySecret: w.GatewaySecret,
 		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
-		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: labTimeout(faults),
+		CacheFile: files.Cache, Timeout: labTimeout(faults),
 		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
 	}
 	if tweak != nil {
