@@ -154,6 +154,9 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if len(c.StringSlice("fault")) > 0 && !c.Bool("lab") {
 		return nil, usageError("--fault: only with --lab")
 	}
+	if err := knownFaults(splitIDs(c.StringSlice("fault"))); err != nil {
+		return nil, err
+	}
 	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
 		if v != "" && !guidPattern.MatchString(v) {
 			return nil, usageError("%s: expected an application (client) id, a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", flag, v)
@@ -223,6 +226,10 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 // parseGateway accepts a host, an origin, or the full MCP URL.
 func parseGateway(raw string) (origin, apiPath string, err error) {
 	if !strings.Contains(raw, "://") {
+		// A bare word is a typo or a missing value, not a host on the Internet.
+		if host, _, _ := strings.Cut(raw, "/"); !strings.Contains(host, ".") {
+			return "", "", fmt.Errorf("expected a host or URL like https://<name>.azure-api.net, got %q", raw)
+		}
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)

@@ -162,10 +162,13 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 				res.skipped = false
 				if errors.Is(context.Cause(ctx), errDeadline) {
 					stopped = errDeadline
-					res.Find("deadline", fmt.Sprintf("The run's deadline (%s) passed while %s was running.", env.Config.Deadline, c.ID))
+					res.add("deadline", fmt.Sprintf("The run's deadline (%s) passed while %s was running.", env.Config.Deadline, c.ID))
 				} else {
 					stopped = ErrInterrupted
-					res.Find("interrupted", fmt.Sprintf("Interrupted while %s was running.", c.ID))
+					res.add("interrupted", fmt.Sprintf("Interrupted while %s was running.", c.ID))
+				}
+				if res.summary == "" {
+					res.summary = causeWord(stopped)
 				}
 			}
 		}
@@ -231,7 +234,7 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 	done := make(chan struct{})
 	// The check writes into its own Result; if it overruns, the runner
 	// stops reading it and reports what the abandonment means.
-	shadow := &Result{env: env}
+	shadow := &Result{env: env, stopped: ctx.Done()}
 	go func() {
 		defer close(done)
 		defer func() {
@@ -247,13 +250,16 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 		select {
 		case <-done:
 		case <-time.After(grace):
-			res.Find("check-timeout", fmt.Sprintf("%s did not finish within its time and was abandoned.", c.ID))
+			if ctx.Err() != nil {
+				return // the runner says why the run stopped
+			}
+			res.add("check-timeout", fmt.Sprintf("%s did not finish within its time and was abandoned.", c.ID))
 			return
 		}
 	}
 	*res = *shadow
 	if !res.skipped && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && len(res.findings) == 0 {
-		res.Find("check-timeout", fmt.Sprintf("%s ran out of time (%s) without a result.", c.ID, checkTimeout(env.Config)))
+		res.add("check-timeout", fmt.Sprintf("%s ran out of time (%s) without a result.", c.ID, checkTimeout(env.Config)))
 	}
 }
 
