@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // Check is one step of the journey a run makes.
@@ -158,6 +159,9 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 			t0 := time.Now()
 			runOne(ctx, env, c, res)
 			dur = time.Since(t0)
+			if env.HTTP != nil {
+				env.noteOrigins(c.ID, res, rep.Checks)
+			}
 			if ctx.Err() != nil {
 				res.skipped = false
 				if errors.Is(context.Cause(ctx), errDeadline) {
@@ -231,6 +235,7 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 		cctx, cancel = context.WithTimeout(ctx, checkTimeout(env.Config))
 	}
 	defer cancel()
+	cctx = wire.WithOwner(cctx, c.ID)
 	done := make(chan struct{})
 	// The check writes into its own Result; if it overruns, the runner
 	// stops reading it and reports what the abandonment means.
