@@ -58,11 +58,11 @@ func expectedClients(cfg *Config) []MCPClient {
 
 // signInAnswer is what Entra made of one authorization request.
 type signInAnswer struct {
-	accepted bool              // its sign-in page: the request is acceptable
-	refusal  *auth.EntraError  // an error sent back or shown on a page
-	page     bool              // the refusal was a page, not a redirect back
-	unclear  string            // neither: what came instead
-	kept     map[string]bool   // parameters the gateway passed on to Entra
+	accepted bool             // its sign-in page: the request is acceptable
+	refusal  *auth.EntraError // an error sent back or shown on a page
+	page     bool             // the refusal was a page, not a redirect back
+	unclear  string           // neither: what came instead
+	kept     map[string]bool  // parameters the gateway passed on to Entra
 }
 
 func (a signInAnswer) String() string {
@@ -99,6 +99,7 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 	resource := resourceParameter(env)
 	r.Evidence("resource", resource)
 	var refusedResource []string
+	var resourceRefusal *auth.EntraError
 	accepted, asked := 0, 0
 	for _, c := range expectedClients(env.Config) {
 		plainOK := true
@@ -136,9 +137,8 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 			accepted++
 		case a.resourceRefused():
 			refusedResource = append(refusedResource, c.ID+" ("+c.Name+")")
-			r.Evidence("resource_refusal", a.refusal.Message())
-			if a.refusal.CorrelationID != "" {
-				r.Evidence("resource_refusal_correlation_id", a.refusal.CorrelationID)
+			if resourceRefusal == nil {
+				resourceRefusal = a.refusal
 			}
 		default:
 			judgeSignInRefusal(r, c, c.RedirectURIs[0]+" (with resource)", a)
@@ -147,7 +147,8 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 	if len(refusedResource) > 0 {
 		r.Find("authorize-resource-refused", fmt.Sprintf(
 			"Without resource Entra shows its sign-in page; with resource=%s, as VS Code, Claude Code, mcp-remote and SDK-based clients send it (MCP authorization spec, RFC 8707), Entra sends the client back with invalid_target before any sign-in, for %s. The gateway's /authorize passes resource on to Entra, and Entra v2 accepts only the identifier URI of the app whose scopes are asked.",
-			resource, strings.Join(refusedResource, " and ")))
+			resource, strings.Join(refusedResource, " and ")),
+			WithEntra(resourceRefusal.Codes, resourceRefusal.TraceID, resourceRefusal.CorrelationID))
 	}
 	if !r.Failed() {
 		r.Summary("Entra shows its sign-in page for %d of %d requests the expected clients send (nobody signed in)", accepted, asked)
