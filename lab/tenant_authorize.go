@@ -44,7 +44,7 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}.err{color:#a8
 <p>Request Id: {{.TraceID}}<br>Correlation Id: {{.CorrelationID}}<br>Timestamp: {{.Timestamp}}<br>Message: {{.Error}}</p>
 {{else}}
 <h1>Sign in</h1>
-<p><b>{{.Client}}</b> wants to sign you in to Contoso Lab as <b>{{.User.Name}}</b> ({{.User.Email}}) and access <code>{{.Scope}}</code>.</p>
+<p><b>{{.Client}}</b> wants you to sign in to Contoso Lab and access <code>{{.Scope}}</code>. Accepting signs in the lab's default user.</p>
 <form method="post" id="signin">
 {{range $k, $v := .Params}}<input type="hidden" name="{{$k}}" value="{{$v}}">
 {{end}}<button name="action" value="accept" type="submit">Accept</button>
@@ -114,7 +114,7 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 		}
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 		rw.Header().Set("Cache-Control", "no-store, no-cache")
-		return signInTmpl.Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), User: DefaultUser, Params: params})
+		return signInTmpl.Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), Params: params})
 	}
 	if q.Get("action") != "accept" {
 		return back(badRequest("access_denied", 65004, "User declined to consent to access the app."))
