@@ -48,7 +48,7 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per-request timeout"},
 		&cli.DurationFlag{Name: "deadline", Value: 2 * time.Minute, Usage: "deadline of the whole run (device-code waiting does not count)"},
 		&cli.BoolFlag{Name: "strict", Usage: "a warning fails the run (exit 1)"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours (a non-empty NO_COLOR too; CLICOLOR_FORCE forces them in text output)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print each exchange, redacted, to stderr"},
 		&cli.StringFlag{Name: "trace", Usage: "write every exchange, redacted, to FILE as HAR 1.2 (opens in browser developer tools; mode 0600)"},
 		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
@@ -212,8 +212,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if err := s.sel.Validate(a.checkList); err != nil {
 		return nil, usageError("%v", err)
 	}
-	_, noColor := a.getenv("NO_COLOR")
-	s.color = !noColor && !c.Bool("no-color") && a.isTerminal(a.stdout)
+	s.color = a.colorWanted(s.output, c.Bool("no-color"))
 	cfg.DeviceCode = a.isTerminal(a.stdin) && a.isTerminal(a.stderr)
 	s.cfg = cfg
 	return s, nil
