@@ -274,7 +274,7 @@ func judgeSignInRefusal(r *Result, c MCPClient, redirect string, a signInAnswer)
 		return
 	}
 	e := a.refusal
-	detail := fmt.Sprintf("Entra refuses %s (%s) with redirect URI %s before any sign-in: %s.", c.ID, c.Name, redirect, e.Message())
+	detail := fmt.Sprintf("Entra refuses %s (%s) with redirect URI %s before any sign-in: %s.", c.ID, c.Name, redirect, strings.TrimSuffix(e.Message(), "."))
 	opts := []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
 	switch {
 	case e.Has(50011):

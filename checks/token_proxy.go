@@ -117,7 +117,7 @@ func probeTokenResource(ctx context.Context, env *Env, r *Result, target string,
 		r.Evidence("with_resource", "Entra refused the parameter: "+entra.Message())
 		r.Find("token-resource-refused", fmt.Sprintf(
 			"With resource=%s, as spec-following MCP clients send it, Entra refused the parameter before looking at the code: %s. A client that got a code cannot redeem it through this gateway.",
-			resource, entra.Message()), WithEntra(entra.Codes, entra.TraceID, entra.CorrelationID))
+			resource, strings.TrimSuffix(entra.Message(), ".")), WithEntra(entra.Codes, entra.TraceID, entra.CorrelationID))
 	default:
 		r.Evidence("with_resource", fmt.Sprintf("Entra refused the code (as expected), not resource: %s, AADSTS%d", entra.Error, entra.Code()))
 	}
