@@ -390,6 +390,9 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 	if len(faults) == 0 && c.IsSet("gateway") {
 		return nil, nil, usageError("--gateway: not used with --lab (the lab is the gateway)")
 	}
+	if err := knownFaults(faults); err != nil {
+		return nil, nil, err
+	}
 	timeout := c.Duration("timeout")
 	w, err := lab.Start(ctx, lab.Options{Faults: faults, SlowDelay: 3 * timeout})
 	if err != nil {
