@@ -130,6 +130,7 @@ func (a *app) cli() *cli.App {
 			a.logoutCommand(),
 			a.completionCommand(),
 			a.completeCommand(),
+			a.policyCommand(),
 		),
 	}
 }
