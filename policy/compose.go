@@ -18,6 +18,9 @@ type Pipeline struct {
 	fragments map[string]*Document
 }
 
+// maxStatements bounds a composed section, whatever fragments include.
+const maxStatements = 10000
+
 // Stmt is one policy statement of a composed section with the <when> and
 // <otherwise> elements that enclose it, outermost first.
 type Stmt struct {
@@ -29,18 +32,22 @@ type Stmt struct {
 // descending into choose, retry and the like.
 func (p *Pipeline) Statements(section string) []Stmt {
 	var out []Stmt
+	including := map[string]bool{} // fragments being expanded: a cycle stops
 	var walk func(nodes []*Node, conds []*Node, depth int)
 	walk = func(nodes []*Node, conds []*Node, depth int) {
 		if depth > 32 {
 			return
 		}
 		for _, n := range nodes {
-			if n.Name == "" {
+			if n.Name == "" || len(out) >= maxStatements {
 				continue
 			}
 			if n.Name == "include-fragment" {
-				if f := p.fragments[n.AttrText("fragment-id")]; f != nil && f.Root != nil {
+				id := n.AttrText("fragment-id")
+				if f := p.fragments[id]; f != nil && f.Root != nil && !including[id] {
+					including[id] = true
 					walk(f.Root.Elements(), conds, depth+1)
+					including[id] = false
 				}
 				continue
 			}

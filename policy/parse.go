@@ -82,11 +82,15 @@ func walkNodes(n *Node, fn func(*Node)) {
 }
 
 type parser struct {
-	d    *Document
-	src  string
-	i    int
-	mode Format
+	d     *Document
+	src   string
+	i     int
+	mode  Format
+	depth int
 }
+
+// maxDepth bounds element nesting; real policies nest a handful deep.
+const maxDepth = 256
 
 func parseAs(d *Document, mode Format) (root *Node, err *parseError) {
 	p := &parser{d: d, src: d.Content, mode: mode}
@@ -181,6 +185,10 @@ func (p *parser) element() *Node {
 	if placeholderName.MatchString(name) || strings.HasPrefix(p.src[start:], "<your ") {
 		p.fail(start, "template-placeholder", "template placeholder <%s> left in the document", name)
 	}
+	if p.depth++; p.depth > maxDepth {
+		p.fail(start, "xml-not-well-formed", "elements nested more than %d deep", maxDepth)
+	}
+	defer func() { p.depth-- }()
 	n := &Node{Name: name, Off: start, Doc: p.d}
 	for {
 		ws := p.i
