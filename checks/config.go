@@ -40,7 +40,6 @@ type Config struct {
 	// DeviceCode allows the interactive device-code flow: stdin and stderr
 	// are terminals, or the lab approves by itself.
 	DeviceCode bool
-	Lab        bool
 }
 
 // MCPEndpoint is <gateway>/<api-path>/mcp.
