@@ -31,6 +31,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gateway-app-id", Usage: "APIM Gateway app's client id (inferred from the PRM when not given)"},
 		&cli.StringFlag{Name: "mcp-api-app-id", Usage: "Context7 MCP API app's client id"},
 		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1)"},
+		&cli.StringSliceFlag{Name: "mcp-client", Usage: "another client MCP users sign in with, for client-authorize: CLIENT_ID or CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…] (repeatable; the Gateway app and VS Code are always asked about)"},
 		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
 		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
 		&cli.StringFlag{Name: "gateway-secret-file", Usage: "file holding the Gateway app's client secret (or set $C7DOCTOR_GATEWAY_SECRET; never a flag value)"},
@@ -153,6 +154,13 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if len(c.StringSlice("fault")) > 0 && !c.Bool("lab") {
 		return nil, usageError("--fault: only with --lab")
 	}
+	for _, v := range c.StringSlice("mcp-client") {
+		mc, err := parseMCPClient(v)
+		if err != nil {
+			return nil, usageError("--mcp-client: %v", err)
+		}
+		cfg.MCPClients = append(cfg.MCPClients, mc)
+	}
 	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
 		if v != "" && !guidPattern.MatchString(v) {
 			return nil, usageError("%s: expected an application (client) id, a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", flag, v)
@@ -216,6 +224,27 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	cfg.DeviceCode = a.isTerminal(a.stdin) && a.isTerminal(a.stderr)
 	s.cfg = cfg
 	return s, nil
+}
+
+// parseMCPClient reads CLIENT_ID[=REDIRECT_URI;REDIRECT_URI…].
+func parseMCPClient(v string) (checks.MCPClient, error) {
+	id, uris, _ := strings.Cut(strings.TrimSpace(v), "=")
+	id = strings.TrimSpace(id)
+	if !guidPattern.MatchString(id) {
+		return checks.MCPClient{}, fmt.Errorf("expected a client id (a GUID), optionally =REDIRECT_URI;REDIRECT_URI, got %q", v)
+	}
+	mc := checks.MCPClient{ID: id}
+	for _, u := range strings.Split(uris, ";") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || !p.IsAbs() || p.Host == "" || p.Fragment != "" {
+			return checks.MCPClient{}, fmt.Errorf("expected absolute redirect URIs without a fragment, got %q", u)
+		}
+		mc.RedirectURIs = append(mc.RedirectURIs, u)
+	}
+	return mc, nil
 }
 
 // parseGateway accepts a host, an origin, or the full MCP URL.

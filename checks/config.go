@@ -34,6 +34,10 @@ type Config struct {
 
 	Subscription, ResourceGroup, APIMName string
 
+	// MCPClients are clients client-authorize asks about besides the
+	// Gateway app and VS Code (--mcp-client).
+	MCPClients []MCPClient
+
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 
