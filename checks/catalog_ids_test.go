@@ -90,7 +90,7 @@ func TestEveryLiteralFindingIDIsCataloged(t *testing.T) {
 		checkIDs[c.ID] = true
 	}
 	for _, l := range sourceIDLiterals(t) {
-		if _, ok := Catalog[l.value]; ok || checkIDs[l.value] || slices.Contains(context7Tools, l.value) {
+		if _, ok := Catalog[l.value]; ok || checkIDs[l.value] || slices.Contains(context7Tools, l.value) || auth.IsGUID(l.value) {
 			continue
 		}
 		t.Errorf("%s:%d: %q is neither a catalog id nor a check id", l.file, l.line, l.value)
@@ -112,12 +112,11 @@ func TestEveryCatalogEntryIsReachableFromItsCheck(t *testing.T) {
 	}
 	byRule := map[string][]string{} // id -> checks of its rules
 	for _, rule := range EntraRules {
-		e, ok := Catalog[rule.Finding]
-		switch {
-		case !ok:
+		if _, ok := Catalog[rule.Finding]; !ok {
 			t.Errorf("EntraRule %s → %s: not in the catalog", rule.Check, rule.Finding)
-		case e.Check != rule.Check:
-			t.Errorf("EntraRule %s → %s: the entry belongs to %s", rule.Check, rule.Finding, e.Check)
+		}
+		if !checkIDs[rule.Check] {
+			t.Errorf("EntraRule %s → %s: %s is not a check", rule.Check, rule.Finding, rule.Check)
 		}
 		byRule[rule.Finding] = append(byRule[rule.Finding], rule.Check)
 	}
@@ -125,7 +124,7 @@ func TestEveryCatalogEntryIsReachableFromItsCheck(t *testing.T) {
 		if !checkIDs[e.Check] {
 			t.Errorf("%s: Check %q is not a check", e.ID, e.Check)
 		}
-		if len(inCode[e.ID]) == 0 && len(byRule[e.ID]) == 0 {
+		if len(inCode[e.ID]) == 0 && !slices.Contains(byRule[e.ID], e.Check) {
 			t.Errorf("%s: no code emits it", e.ID)
 		}
 		// Where its id is written in a file named after a check, one of

@@ -42,10 +42,19 @@ var EntraRules = []EntraRule{
 	// tenant-keys: the tenant's discovery document.
 	{Check: "tenant-keys", Codes: []int{90002, 900023}, Errors: []string{"invalid_tenant"}, Finding: "tenant-not-found"},
 
-	// token-proxy: a made-up code posted to the gateway's /token.
+	// token-proxy: a made-up code posted to the gateway's /token, without
+	// and with the RFC 8707 resource parameter MCP clients send.
+	{Check: "token-proxy", Codes: []int{9010010, 901002}, Errors: []string{"invalid_target"}, Finding: "token-resource-refused"},
 	{Check: "token-proxy", Codes: []int{90002, 900023}, Finding: "token-proxy-wrong-tenant"},
 	{Check: "token-proxy", Codes: []int{700016}, Finding: "token-proxy-app-not-in-tenant"},
 	{Check: "token-proxy", Codes: []int{7000218}, Finding: "token-proxy-secret-required"},
+
+	// client-authorize: the sign-in request each expected MCP client sends.
+	{Check: "client-authorize", Codes: []int{9010010, 901002}, Errors: []string{"invalid_target"}, Finding: "authorize-resource-refused"},
+	{Check: "client-authorize", Codes: []int{50011}, Finding: "client-redirect-not-registered"},
+	{Check: "client-authorize", Codes: []int{700016}, Finding: "client-unknown"},
+	{Check: "client-authorize", Codes: []int{65005}, Finding: "wrong-client-id"},
+	{Check: "client-authorize", Finding: "client-authorize-refused"},
 
 	// gateway-token: device code and refresh.
 	{Check: "gateway-token", Errors: []string{"authorization_declined"}, Finding: "token-device-code-declined"},
@@ -80,9 +89,10 @@ var EntraRules = []EntraRule{
 	{Check: "obo", Finding: "obo-refused"},
 }
 
-// matches reports whether the rule applies to this refusal in this run.
+// matches reports whether the rule applies to this refusal in this run
+// (with no run, a rule with a condition does not).
 func (rule EntraRule) matches(e *auth.EntraError, cfg *Config) bool {
-	if rule.When != nil && !rule.When.Holds(cfg) {
+	if rule.When != nil && (cfg == nil || !rule.When.Holds(cfg)) {
 		return false
 	}
 	if len(rule.Codes) == 0 && len(rule.Errors) == 0 && len(rule.Suberrors) == 0 {

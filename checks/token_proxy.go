@@ -106,7 +106,7 @@ func probeTokenResource(ctx context.Context, env *Env, r *Result, target string,
 	switch {
 	case !ok:
 		r.Evidence("with_resource", fmt.Sprintf("%s with %s", httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)))
-	case entra.Has(9010010) || entra.Has(901002) || entra.Error == "invalid_target":
+	case EntraFinding("token-proxy", entra, env.Config) == "token-resource-refused":
 		r.Evidence("with_resource", "Entra refused the parameter: "+entra.Message())
 		r.Find("token-resource-refused", fmt.Sprintf(
 			"With resource=%s, as spec-following MCP clients send it, Entra refused the parameter before looking at the code: %s. A client that got a code cannot redeem it through this gateway.",
