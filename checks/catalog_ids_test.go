@@ -121,6 +121,9 @@ func TestEveryCatalogEntryIsReachableFromItsCheck(t *testing.T) {
 		byRule[rule.Finding] = append(byRule[rule.Finding], rule.Check)
 	}
 	for _, e := range Entries() {
+		if e.Check == PolicyLint {
+			continue // built from policy.Rules, which the linter emits
+		}
 		if !checkIDs[e.Check] {
 			t.Errorf("%s: Check %q is not a check", e.ID, e.Check)
 		}
