@@ -31,6 +31,9 @@ var (
 	whenAzureCLI = &RunCondition{Says: "the client is the Azure CLI", Holds: func(c *Config) bool {
 		return c.ClientID == "" || strings.EqualFold(c.ClientID, AzureCLIClientID)
 	}}
+	whenBrowserFlow = &RunCondition{Says: "the sign-in is the browser route (--flow browser)", Holds: func(c *Config) bool {
+		return c.Flow == FlowBrowser
+	}}
 	whenOtherClient = &RunCondition{Says: "the client is not the Azure CLI", Holds: func(c *Config) bool {
 		return !whenAzureCLI.Holds(c)
 	}}
@@ -69,6 +72,7 @@ var EntraRules = []EntraRule{
 	{Check: "gateway-token", Codes: []int{65001, 65004}, Suberrors: []string{"consent_required"}, When: whenAzureCLI, Finding: "token-consent-cli"},
 	{Check: "gateway-token", Codes: []int{65001, 65004}, Suberrors: []string{"consent_required"}, When: whenOtherClient, Finding: "token-consent-client"},
 	{Check: "gateway-token", Codes: []int{70011}, Errors: []string{"invalid_scope"}, Finding: "token-invalid-scope"},
+	{Check: "gateway-token", Codes: []int{7000218}, When: whenBrowserFlow, Finding: "token-browser-web-platform"},
 	{Check: "gateway-token", Codes: []int{7000218}, Finding: "token-public-client-disabled"},
 	{Check: "gateway-token", Codes: []int{50076, 50079}, Finding: "token-mfa-required"},
 	{Check: "gateway-token", Codes: []int{53003}, Finding: "token-conditional-access"},

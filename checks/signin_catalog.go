@@ -76,7 +76,7 @@ var signInEntries = []Entry{
 	},
 	{
 		ID: "token-browser-web-platform", Title: "Entra wants a client secret for the code: the redirect URI is on the web platform (AADSTS7000218)", Severity: report.Error,
-		Section: SecPart7, Check: "gateway-token", AADSTS: []int{7000218},
+		Section: SecPart7, Check: "gateway-token",
 		Fix: []string{
 			"MCP clients redeem the code with PKCE and no secret (Part 7). A redirect URI registered on the Gateway app's Web platform makes Entra take the client for a confidential one. Move VS Code's redirect URIs (http://127.0.0.1:33418, https://vscode.dev/redirect) from Authentication → Web to Authentication → Mobile and desktop applications.",
 		},
