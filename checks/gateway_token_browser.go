@@ -116,7 +116,7 @@ func signInFailed(env *Env, r *Result, err error, severity FindingOption) {
 			id = "token-resource-refused"
 		}
 		r.Find(id, detail+" The browser sign-in sends resource as spec-following MCP clients do.", opts...)
-	case e.Has(7000218) && se.Step == "token":
+	case se.Step == "token" && EntraFinding("gateway-token", e, env.Config) == "token-browser-web-platform":
 		r.Find("token-browser-web-platform", detail, opts...)
 	default:
 		findEntra(env, r, e, what, opts...)
