@@ -383,7 +383,7 @@ func (a *app) runAction(c *cli.Context) error {
 	if stderrTerm {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}
-	redactReport(rep, red)
+	rep.RewriteStrings(red.String)
 	out := red.Writer(a.stdout)
 	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}
