@@ -180,3 +180,29 @@ func TestPlaceholdersAsText(t *testing.T) {
 		}
 	}
 }
+
+// "Bearer " + something else than the OBO token is still the wrong header.
+func TestAuthorizationMustCarryTheOBOToken(t *testing.T) {
+	doc := func(value string) string {
+		return `<policies><inbound><validate-azure-ad-token tenant-id="t.example" />
+<cache-lookup-value key="@(&quot;k&quot; + (string)context.Variables[&quot;oid&quot;])" variable-name="oboToken" />
+<send-request mode="new" response-variable-name="oboResponse"><set-url>https://login.microsoftonline.com/t.example/oauth2/v2.0/token</set-url><set-body>grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer</set-body></send-request>
+<set-variable name="fresh" value="@(((IResponse)context.Variables[&quot;oboResponse&quot;]).Body.As&lt;JObject&gt;()[&quot;access_token&quot;])" />
+<set-header name="Authorization" exists-action="override"><value>` + value + `</value></set-header>
+<rewrite-uri template="/mcp/oauth" /></inbound></policies>`
+	}
+	for value, want := range map[string]bool{
+		`@("Bearer " + (string)context.Variables["gatewayAppId"])`: true,
+		`@("Bearer " + (string)context.Variables["oboToken"])`:     false,
+		`@("Bearer " + (string)context.Variables["fresh"])`:        false,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/mcp/policy.xml", Content: doc(strings.ReplaceAll(value, `"`, "&quot;"))}}})
+		got := false
+		for _, f := range res.Findings {
+			got = got || f.Rule == "authorization-header"
+		}
+		if got != want {
+			t.Errorf("%s: authorization-header %v, want %v", value, got, want)
+		}
+	}
+}

@@ -373,8 +373,11 @@ func (l *linter) forwarding(r *mcpRoute) {
 			if c := auth.Child("value"); c != nil {
 				val = c.Content().Text
 			}
-			if !strings.Contains(val, `"Bearer "`) && !strings.Contains(val, `$"Bearer {`) {
+			switch vars := r.oboTokenVars(); {
+			case !strings.Contains(val, `"Bearer "`) && !strings.Contains(val, `$"Bearer {`):
 				l.at("authorization-header", r.p, auth, "the Authorization value does not start with \"Bearer \"")
+			case len(vars) > 0 && !refersToAny(val, vars):
+				l.at("authorization-header", r.p, auth, "the Authorization value does not carry the OBO token (variable %s)", strings.Join(vars, " or "))
 			}
 		}
 	}
@@ -395,6 +398,33 @@ func (l *linter) forwarding(r *mcpRoute) {
 			l.at("rewrite-uri-target", r.p, rw, "template %q; Context7's OAuth endpoint is /mcp/oauth", t)
 		}
 	}
+}
+
+// oboTokenVars are the variables that hold the OBO token: the cache
+// lookup's and those set from the OBO response.
+func (r *mcpRoute) oboTokenVars() []string {
+	var out []string
+	respVar := r.obo.AttrText("response-variable-name")
+	for _, s := range r.inbound {
+		switch {
+		case s.N.Name == "cache-lookup-value" && s.N.AttrText("variable-name") != "":
+			out = append(out, s.N.AttrText("variable-name"))
+		case s.N.Name == "set-variable" && respVar != "" && readsResponse(s.N, respVar):
+			out = append(out, s.N.AttrText("name"))
+		}
+	}
+	return out
+}
+
+func refersToAny(expr string, vars []string) bool {
+	for _, m := range varRefRe.FindAllStringSubmatch(expr, -1) {
+		for _, v := range vars {
+			if m[1] == v {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var resourceMetadataRe = regexp.MustCompile(`resource_metadata\s*=\s*"([^"]*)"`)
