@@ -206,3 +206,32 @@ func TestAuthorizationMustCarryTheOBOToken(t *testing.T) {
 		}
 	}
 }
+
+// The OBO request goes to the tenant whose tokens the gateway validates.
+func TestOBOEndpointIsTheValidatedTenant(t *testing.T) {
+	doc := func(url string) string {
+		return `<policies><inbound><validate-azure-ad-token tenant-id="{{entra-tenant-id}}" />
+<set-variable name="tid" value="{{entra-tenant-id}}" /><set-variable name="other" value="{{other-tenant}}" />
+<send-request mode="new" response-variable-name="r"><set-url>` + url + `</set-url><set-body>x</set-body></send-request>
+</inbound></policies>`
+	}
+	nvs := map[string]NamedValue{
+		"entra-tenant-id": {Name: "entra-tenant-id", Value: "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70", Known: true},
+		"other-tenant":    {Name: "other-tenant", Value: "contoso.onmicrosoft.com", Known: true},
+	}
+	for url, want := range map[string]bool{
+		`@("https://login.microsoftonline.com/" + (string)context.Variables["tid"] + "/oauth2/v2.0/token")`:   false,
+		`@("https://login.microsoftonline.com/" + (string)context.Variables["other"] + "/oauth2/v2.0/token")`: true,
+		`https://login.microsoftonline.com/{{entra-tenant-id}}/oauth2/v2.0/token`:                             false,
+		`https://login.microsoftonline.com/fabrikam.onmicrosoft.com/oauth2/v2.0/token`:                        true,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/mcp/policy.xml", Content: doc(url)}}, NamedValues: nvs})
+		got := false
+		for _, f := range res.Findings {
+			got = got || f.Rule == "obo-endpoint" && strings.Contains(f.Message, "validated for")
+		}
+		if got != want {
+			t.Errorf("%s: tenant mismatch %v, want %v (%v)", url, got, want, res.Findings)
+		}
+	}
+}
