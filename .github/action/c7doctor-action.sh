@@ -5,7 +5,7 @@
 # very same steps against the lab without GitHub (.github/action/selftest.sh).
 #
 #   c7doctor-action.sh install     IN_BINARY | IN_VERSION     → output path
-#   c7doctor-action.sh run         C7DOCTOR_BIN, C7DOCTOR_*, IN_*  → outputs, reports, summary
+#   c7doctor-action.sh run         IN_BIN, C7DOCTOR_*, IN_*  → outputs, reports, summary
 #   c7doctor-action.sh save-cache  CACHE_FILE, CACHE_BEFORE, GH_TOKEN
 #   c7doctor-action.sh notify      IN_WEBHOOK_URL, the run's outputs
 #   c7doctor-action.sh verdict     EXIT_CODE, STATUS, BROKEN_CHECK
@@ -173,7 +173,7 @@ def first_of(f): [f][0];
 # artifacts and the cache must be kept whatever the verdict; the verdict
 # step fails the job.
 cmd_run() {
-	local bin=${C7DOCTOR_BIN:?C7DOCTOR_BIN: the install step\'s path}
+	local bin=${IN_BIN:?IN_BIN: the install step\'s path}
 	local dir=${IN_REPORT_DIR:-c7doctor-reports}
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)

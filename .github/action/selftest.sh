@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# selftest.sh [C7DOCTOR_BINARY]: run the action's steps (c7doctor-action.sh,
+# selftest.sh [IN_BINARY]: run the action's steps (c7doctor-action.sh,
 # in action.yml's order, with its inputs' defaults) against `c7doctor lab`,
 # without GitHub: a healthy lab with a test user's token cache that must be
 # refreshed and saved back, a lab with a fault that must fail at the right
@@ -65,7 +65,8 @@ start_lab() { # start_lab DIR [lab flags]
 }
 
 stop_lab() {
-	kill "$lab_pid" && wait "$lab_pid" 2>/dev/null || true
+	kill "$lab_pid" 2>/dev/null || true
+	wait "$lab_pid" 2>/dev/null || true
 	lab_pid=""
 }
 
@@ -93,7 +94,7 @@ path=$(out install path)
 echo "-- healthy lab, token cache refreshed and saved back"
 start_lab "$work/healthy"
 cache=$(seed_cache "$work/healthy")
-step run C7DOCTOR_BIN="$path" C7DOCTOR_CONFIG="$work/healthy/c7doctor.yaml" C7DOCTOR_REQUIRE="$require" \
+step run IN_BIN="$path" C7DOCTOR_CONFIG="$work/healthy/c7doctor.yaml" C7DOCTOR_REQUIRE="$require" \
 	C7DOCTOR_CALL="$(default_of call)" IN_MSAL_CACHE="$cache" IN_REPORT_DIR="$work/reports-healthy" \
 	IN_REDACT_PII="$(default_of redact-pii)" IN_HAR=true
 expect "healthy run step" "$step_code" 0
@@ -121,7 +122,9 @@ expect "save-cache exit" "$step_code" 0
 expect "gh arguments" "$(cat "$work/gh.args" 2>/dev/null)" "secret set C7DOCTOR_MSAL_CACHE --repo contoso/gateway"
 saved=$(base64 -d <"$work/gh.stdin" | jq -r '[.RefreshToken[].secret] | join(",")')
 seeded=$(base64 -d <<<"$cache" | jq -r '[.RefreshToken[].secret] | join(",")')
-[ -n "$saved" ] && [ "$saved" != "$seeded" ] || fail "the saved cache does not hold the rotated refresh token"
+if [ -z "$saved" ] || [ "$saved" = "$seeded" ]; then
+	fail "the saved cache does not hold the rotated refresh token"
+fi
 [ ! -e "$cache_file" ] || fail "the token cache was left on the runner"
 grep -qF "$(base64 -d <<<"$cache" | jq -r '.RefreshToken[].secret' | head -n 1)" "$work/reports-healthy"/* "$work/summary.md" "$work"/*.log &&
 	fail "a refresh token reached a report or a log"
@@ -133,7 +136,7 @@ stop_lab
 echo "-- lab with --fault obo-no-consent: fails at obo, tells the webhook"
 start_lab "$work/broken" --fault obo-no-consent
 cache=$(seed_cache "$work/broken")
-step run C7DOCTOR_BIN="$path" C7DOCTOR_CONFIG="$work/broken/c7doctor.yaml" C7DOCTOR_REQUIRE="$require" \
+step run IN_BIN="$path" C7DOCTOR_CONFIG="$work/broken/c7doctor.yaml" C7DOCTOR_REQUIRE="$require" \
 	IN_MSAL_CACHE="$cache" IN_REPORT_DIR="$work/reports-broken"
 expect "broken run step" "$step_code" 0 # the verdict step fails the job, not this one
 expect "broken exit-code" "$(out run exit-code)" 1
@@ -179,7 +182,7 @@ cat >"$work/fakebin/az" <<EOF
 echo called >"$work/az.called"
 EOF
 chmod +x "$work/fakebin/az"
-step run PATH="$work/fakebin:$PATH" C7DOCTOR_BIN="$path" C7DOCTOR_GATEWAY=https://127.0.0.1:9 IN_AZ_TOKEN=true IN_REPORT_DIR="$work/reports-guard"
+step run PATH="$work/fakebin:$PATH" IN_BIN="$path" C7DOCTOR_GATEWAY=https://127.0.0.1:9 IN_AZ_TOKEN=true IN_REPORT_DIR="$work/reports-guard"
 expect "guard exit-code" "$(out run exit-code)" 2
 expect "guard status" "$(out run status)" error
 [ ! -e "$work/az.called" ] || fail "az ran without a gateway app id"
