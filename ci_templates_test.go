@@ -10,6 +10,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
+
+	"github.com/c7doctor/c7doctor/checks"
 )
 
 // The CI templates run c7doctor with flags and C7DOCTOR_* variables that a
@@ -267,5 +269,33 @@ func TestC7doctorCommandsParse(t *testing.T) {
 	}
 	if _, problems := invocationProblems(root, []string{"token", "decode", "--expect-aud", "x"}); len(problems) != 0 {
 		t.Errorf("a subcommand's flag: %q", problems)
+	}
+}
+
+// The default --require of the action, the workflow and the template is
+// every check but upstream: a check added to the run must not be left out
+// of what CI insists on.
+func TestCIRequireListsEveryCheckButUpstream(t *testing.T) {
+	var want []string
+	for _, c := range checks.All {
+		if c.ID != "upstream" {
+			want = append(want, c.ID)
+		}
+	}
+	list := regexp.MustCompile(`challenge,[a-z0-9,-]+`)
+	for _, file := range []string{"action.yml", ".github/workflows/health-check.yml", "azure-pipelines/c7doctor-health-check.yml"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := list.FindAllString(string(data), -1)
+		if len(got) == 0 {
+			t.Errorf("%s: no default require list", file)
+		}
+		for _, g := range got {
+			if g != strings.Join(want, ",") {
+				t.Errorf("%s: require %s\nwant %s", file, g, strings.Join(want, ","))
+			}
+		}
 	}
 }

@@ -34,6 +34,12 @@ type Config struct {
 
 	Subscription, ResourceGroup, APIMName string
 
+	// Flow is how gateway-token signs a person in: FlowDeviceCode (the
+	// default) or FlowBrowser, the authorization-code route MCP clients take.
+	Flow string
+	// BrowserWait bounds the wait for the person in the browser.
+	BrowserWait time.Duration
+
 	// MCPClients are clients client-authorize asks about besides the
 	// Gateway app and VS Code (--mcp-client).
 	MCPClients []MCPClient
@@ -41,8 +47,9 @@ type Config struct {
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 
-	// DeviceCode allows the interactive device-code flow: stdin and stderr
-	// are terminals, or the lab approves by itself.
+	// DeviceCode allows signing a person in (the device code, or the browser
+	// with FlowBrowser): stdin and stderr are terminals, or the lab's tenant
+	// and browser approve by themselves.
 	DeviceCode bool
 }
 

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -20,6 +21,10 @@ type Env struct {
 	Stderr io.Writer
 	// Interactive is true when stderr is a terminal (spinners, prompts).
 	Interactive bool
+
+	// OpenBrowser shows a URL to the person in a browser (the system's, or
+	// the lab's); it may return before the person is done.
+	OpenBrowser func(ctx context.Context, url string) error
 
 	// Progress, when set, is told which check starts (spinner on a terminal).
 	Progress func(id, title string)

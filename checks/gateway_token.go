@@ -14,6 +14,22 @@ import (
 	"github.com/c7doctor/c7doctor/wire"
 )
 
+// TokenState is what the token checks learn.
+type TokenState struct {
+	// Decoded is the gateway token, decoded (not verified) by gateway-token.
+	Decoded *auth.Token
+	// Account is who signed in through MSAL ("" for a given token).
+	Account string
+	// ExpiresOn is when MSAL says the token expires (zero for a given token).
+	ExpiresOn time.Time
+	// Verified is set by gateway-claims when the signature checked out
+	// against the tenant's keys.
+	Verified bool
+}
+
+// ClockSkew is the leeway allowed on exp and nbf, as APIM and Entra allow.
+const ClockSkew = auth.ClockSkew
+
 // maxTokenFile bounds what is read of --token-file.
 const maxTokenFile = 1 << 20
 
@@ -35,6 +51,15 @@ func runGatewayToken(ctx context.Context, env *Env, r *Result) {
 	}
 	if cfg.Token != "" {
 		givenToken(env, r, cfg.Token, "$C7DOCTOR_TOKEN")
+		return
+	}
+	if cfg.Flow == FlowBrowser {
+		if !cfg.DeviceCode {
+			r.Find("token-none", "--flow browser signs a person in, and stdin and stderr are not a terminal.")
+			r.Skip("no token: --flow browser needs a terminal, and no token was given (set C7DOCTOR_TOKEN or --token-file)")
+			return
+		}
+		browserToken(ctx, env, r)
 		return
 	}
 	msalToken(ctx, env, r)
@@ -188,6 +213,8 @@ func clientName(id string, cfg *Config) string {
 		return " (Azure CLI)"
 	case strings.EqualFold(id, cfg.GatewayAppID):
 		return " (the APIM Gateway app itself)"
+	case strings.EqualFold(id, VSCodeClientID):
+		return " (VS Code)"
 	}
 	return ""
 }

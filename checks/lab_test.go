@@ -23,7 +23,13 @@ type labRun struct {
 
 func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) *labRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return runLabContext(t, context.Background(), sel, tweak, faults...)
+}
+
+// runLabContext is runLab under a context the test may cancel.
+func runLabContext(t *testing.T, parent context.Context, sel Selection, tweak func(*Config), faults ...string) *labRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(parent, 60*time.Second)
 	defer cancel()
 	w := labtest.Start(t, lab.Options{Faults: faults, SlowDelay: 2 * time.Second})
 	return runOnWorld(t, ctx, w, sel, func(c *Config) {
@@ -56,7 +62,8 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
-		Stderr: red.Writer(stderr),
+		Stderr:      red.Writer(stderr),
+		OpenBrowser: w.Browser, // the lab's person at a browser, as run --lab has it
 	}
 	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
 }

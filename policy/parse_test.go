@@ -143,3 +143,40 @@ func TestRulesTable(t *testing.T) {
 }
 
 var ruleCallRe = regexp.MustCompile(`l\.(?:at|add)\("([a-z0-9-]+)"`)
+
+// A document read from a live instance has no APIOps path: its scope, API
+// and operation are given, and it composes like a file.
+func TestLiveDocumentsComposeByTheirGivenPlace(t *testing.T) {
+	op := File{Path: "arm: apis/mcp/operations/post/policies/policy", Scope: ScopeOperation, API: "mcp", Operation: "post",
+		Content: `<policies><inbound><base /><rewrite-uri template="/mcp/oauth" /></inbound></policies>`}
+	api := File{Path: "arm: apis/mcp/policies/policy", Scope: ScopeAPI, API: "mcp",
+		Content: `<policies><inbound><base /><validate-azure-ad-token tenant-id="t.example" /><rewrite-uri template="/mcp/oauth" /></inbound></policies>`}
+	res := Lint(Input{Files: []File{api, op}})
+	for _, f := range res.Findings {
+		if f.Rule == "rewrite-uri-duplicate" && f.Path == op.Path && f.Pipeline == op.Path {
+			return
+		}
+	}
+	t.Errorf("the operation's rewrite after the API's was not found: %+v", res.Findings)
+}
+
+// A placeholder written as text (escaped in xml, inside a string in
+// rawxml) reaches the wire as it is.
+func TestPlaceholdersAsText(t *testing.T) {
+	for _, src := range []string{
+		`<policies><inbound><return-response><set-header name="Location"><value>@($"https://login.microsoftonline.com/<your-tenant-id>/oauth2/v2.0/authorize{context.Request.OriginalUrl.QueryString}")</value></set-header></return-response></inbound></policies>`,
+		`<policies><inbound><set-variable name="aud" value="&lt;gateway-app-id&gt;" /></inbound></policies>`,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/a/policy.xml", Content: src}}})
+		found := false
+		for _, f := range res.Findings {
+			found = found || f.Rule == "template-placeholder"
+			if f.Rule == "xml-not-well-formed" {
+				t.Errorf("%s: read as ill-formed: %s", src, f.Message)
+			}
+		}
+		if !found {
+			t.Errorf("no template-placeholder in %s", src)
+		}
+	}
+}

@@ -80,11 +80,11 @@ func (l *linter) responses() []*response {
 }
 
 // bodyJSON parses a plain-text body with its named values put in; a body
-// built by an expression is not judged.
+// built by an expression or a liquid template is not judged.
 func (l *linter) bodyJSON(r *response) {
 	v := r.body.Content()
 	text := strings.TrimSpace(v.Text)
-	if v.IsExpr() || !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
+	if v.IsExpr() || r.body.AttrText("template") != "" || !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
 		return
 	}
 	resolved := namedRefRe.ReplaceAllStringFunc(v.Text, func(m string) string {
@@ -209,7 +209,7 @@ func (l *linter) authorize(r *response) {
 	switch {
 	case !strings.Contains(text, "/oauth2/v2.0/authorize"):
 		l.at("authorize-location", r.p, r.location, "Location does not go to /oauth2/v2.0/authorize")
-	case regexp.MustCompile(`/(common|organizations|consumers)/oauth2`).MatchString(text):
+	case multiTenantRe.MatchString(text):
 		l.at("authorize-location", r.p, r.location, "Location goes to a multi-tenant endpoint; the apps are single-tenant")
 	case doubledQueryRe.MatchString(text):
 		l.at("authorize-location", r.p, r.location, "QueryString already starts with \"?\": the redirect has two")
