@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -88,7 +87,7 @@ type runSetup struct {
 }
 
 var (
-	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	headerName = wire.NewLazyRegexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
 func splitIDs(values []string) []string {
