@@ -183,9 +183,12 @@ cmd_run() {
 	local args=(run --out "junit=$dir/c7doctor.xml" --out "markdown=$dir/c7doctor.md" --out "json=$dir/c7doctor.json")
 	local pii=${IN_REDACT_PII:-auto}
 	if [ "$pii" = auto ]; then
-		pii=false
-		# Artifacts and summaries of a public repository are public.
-		[ "${IN_REPO_VISIBILITY:-}" = public ] && pii=true
+		# Artifacts and summaries of a public repository are public; where
+		# the event does not say (a schedule may not), redact.
+		case "${IN_REPO_VISIBILITY:-}" in
+		private | internal) pii=false ;;
+		*) pii=true ;;
+		esac
 	fi
 	if truthy "${IN_HAR:-}"; then
 		args+=(--trace "$dir/c7doctor.har")
