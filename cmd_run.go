@@ -56,7 +56,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
 		&cli.BoolFlag{Name: "lab", Usage: "run against the embedded lab (fake Entra, APIM and Context7 on loopback)"},
 		&cli.StringSliceFlag{Name: "fault", Usage: "with --lab: break the lab this way (repeatable; c7doctor lab --list-faults)"},
-		&cli.StringFlag{Name: "protocol-version", Value: "2025-06-18", Usage: "MCP protocol version to pin"},
+		&cli.StringFlag{Name: "protocol-version", Value: checks.DefaultProtocolVersion, Usage: "MCP protocol version to pin"},
 		&cli.BoolFlag{Name: "call", Usage: "call resolve-library-id through the gateway (a real tool call)"},
 		&cli.BoolFlag{Name: "upstream-probe", Usage: "send the OBO token straight to --upstream to tell an APIM fault from a Context7 fault"},
 		&cli.StringFlag{Name: "cache-file", Usage: "MSAL token cache file (default: in the user cache directory)"},
