@@ -39,6 +39,9 @@ var faults = []Fault{
 	{"token-proxy-broken", "gateway", "APIM's own 404 body on /token", "Step 1: Create the OAuth proxy API at the host root"},
 	{"guide-as-written", "gateway", "the guide's /authorize and /token verbatim: both pass the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
 	{"authorize-forwards-resource", "gateway", "/authorize passes the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
+	{"mcp-subscription-required", "gateway", "the MCP API requires a subscription key: 401 \"Access denied due to missing subscription key\" before any policy", "Step 2: Create the API and the MCP operation"},
+	{"oauth-proxy-subscription-required", "gateway", "the OAuth proxy API requires a subscription key: 401 on the metadata, /authorize and /token", "Step 1: Create the OAuth proxy API at the host root"},
+	{"rewrite-missing", "gateway", "the policy has no rewrite-uri: requests go to Context7's open /mcp, which takes the OBO token for an API key", "Step 3: Attach the OBO policy"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
 }
 

@@ -69,8 +69,24 @@ func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g.route(rec, r)
 }
 
+// subscriptionKeyHeader is where APIM looks for a subscription key.
+const subscriptionKeyHeader = "Ocp-Apim-Subscription-Key"
+
+// gwMissingKey is APIM's answer, before any policy runs, to a request
+// without a key for an API whose subscription is required.
+const gwMissingKey = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+
 func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	mcpAPI := path == "/"+g.w.APIPath+"/mcp" || strings.HasPrefix(path, "/"+g.w.APIPath+"/")
+	fault := "oauth-proxy-subscription-required"
+	if mcpAPI {
+		fault = "mcp-subscription-required"
+	}
+	if g.w.Has(fault) && r.Header.Get(subscriptionKeyHeader) == "" {
+		gwAPIMError(rw, http.StatusUnauthorized, gwMissingKey)
+		return
+	}
 	switch {
 	case path == "/.well-known/oauth-protected-resource" && r.Method == http.MethodGet:
 		g.protectedResourceMetadata(rw)
@@ -251,6 +267,10 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target, _ := url.Parse(g.w.Context7URL + "/mcp/oauth") // rewrite-uri template="/mcp/oauth"
+	if g.w.Has("rewrite-missing") {
+		// Without rewrite-uri, APIM keeps the operation's path: Context7's open /mcp.
+		target, _ = url.Parse(g.w.Context7URL + "/mcp")
+	}
 	target.RawQuery = r.URL.RawQuery
 	var modify func(*http.Response) error
 	if g.w.Has("sse-truncated") && gwIsInitialize(body) {
