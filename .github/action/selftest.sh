@@ -189,6 +189,15 @@ for code in 2 3 ""; do
 	expect "verdict of exit '$code'" "$step_code" 1
 done
 
+echo "-- secret-expires-in-days, from whatever evidence names a secret's expiry"
+in10=$(date -u -d "+10 days +1 hour" +%Y-%m-%dT%H:%M:%S.123Z)
+jq --arg d "$in10" '.checks[0].evidence.secret_expires = $d | .checks[1].evidence.secret_expires_in_days = "42"' \
+	"$work/reports-healthy/c7doctor.json" >"$work/expiry.json"
+expect "expiry from a date and a day count" "$(bash "$action" facts "$work/expiry.json" | jq -r .expires)" 10
+jq '.checks[0].evidence.gateway_secret_expiry = "soon" | .checks[1].evidence = null' "$work/reports-healthy/c7doctor.json" >"$work/expiry.json"
+expect "expiry unreadable" "$(bash "$action" facts "$work/expiry.json" | jq -r .expires)" ""
+expect "no expiry evidence" "$(bash "$action" facts "$work/reports-healthy/c7doctor.json" | jq -r .expires)" ""
+
 echo "-- az-token without gateway-app-id is refused before any request"
 cat >"$work/fakebin/az" <<EOF
 #!/usr/bin/env bash
