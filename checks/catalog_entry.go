@@ -206,7 +206,8 @@ var coreEntries = []Entry{
 			"In the APIM Gateway app, API permissions must list Context7 MCP API → mcp.access (Delegated), granted for the tenant; grant admin consent.",
 		},
 		Commands: []string{
-			"az ad app permission add --id {{.GatewayAppID}} --api {{.MCPAPIAppID}} --api-permissions <mcp.access-scope-id>=Scope",
+			`SCOPE_ID=$(az ad app show --id {{.MCPAPIAppID}} --query "api.oauth2PermissionScopes[?value=='mcp.access'].id" -o tsv)`,
+			`az ad app permission add --id {{.GatewayAppID}} --api {{.MCPAPIAppID}} --api-permissions "$SCOPE_ID=Scope"`,
 			"az ad app permission admin-consent --id {{.GatewayAppID}}",
 		},
 	},

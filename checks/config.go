@@ -81,3 +81,16 @@ func (c *Config) Authority() string {
 func (c *Config) V2Issuer() string {
 	return strings.TrimRight(c.AuthorityHost, "/") + "/" + c.Tenant + "/v2.0"
 }
+
+// firstPartyApps are Microsoft's own public clients the guide names: their
+// registrations live in Microsoft's tenant, so no command can change them.
+var firstPartyApps = []string{AzureCLIClientID, "aebc6443-996d-45c2-90f0-388ff96faa56"}
+
+func firstPartyApp(id string) bool {
+	for _, a := range firstPartyApps {
+		if strings.EqualFold(a, id) {
+			return true
+		}
+	}
+	return false
+}

@@ -8,13 +8,13 @@ const (
 	mgmtService      = "https://management.azure.com/subscriptions/{{.Subscription}}/resourceGroups/{{.ResourceGroup}}/providers/Microsoft.ApiManagement/service/{{.APIMName}}"
 	mgmtMCPPolicy    = mgmtService + "/apis/context7-mcp/policies/policy?api-version=2024-05-01"
 	showMCPPolicy    = `az rest --method get --uri "` + mgmtMCPPolicy + `&format=rawxml" --query properties.value -o tsv`
-	putMCPPolicy     = `az rest --method put --uri "` + mgmtMCPPolicy + `" --body @policy-body.json`
+	putMCPPolicy     = `jq -Rs '{properties: {value: ., format: "xml"}}' policy.xml > policy-body.json && az rest --method put --uri "` + mgmtMCPPolicy + `" --body @policy-body.json`
 	showPRMPolicy    = `az rest --method get --uri "` + mgmtService + `/apis/oauth-proxy/operations/prm-metadata/policies/policy?api-version=2024-05-01&format=rawxml" --query properties.value -o tsv`
-	putPRMPolicy     = `az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/prm-metadata/policies/policy?api-version=2024-05-01" --body @/tmp/body.json`
+	putPRMPolicy     = `jq -Rs '{properties: {value: ., format: "xml"}}' prm-policy.xml > prm-policy-body.json && az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/prm-metadata/policies/policy?api-version=2024-05-01" --body @prm-policy-body.json`
 	showASPolicy     = `az rest --method get --uri "` + mgmtService + `/apis/oauth-proxy/operations/as-metadata/policies/policy?api-version=2024-05-01&format=rawxml" --query properties.value -o tsv`
-	putASPolicy      = `az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/as-metadata/policies/policy?api-version=2024-05-01" --body @/tmp/body.json`
+	putASPolicy      = `jq -Rs '{properties: {value: ., format: "xml"}}' as-metadata-policy.xml > as-metadata-policy-body.json && az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/as-metadata/policies/policy?api-version=2024-05-01" --body @as-metadata-policy-body.json`
 	showAuthzPolicy  = `az rest --method get --uri "` + mgmtService + `/apis/oauth-proxy/operations/authorize/policies/policy?api-version=2024-05-01&format=rawxml" --query properties.value -o tsv`
-	putAuthzPolicy   = `az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/authorize/policies/policy?api-version=2024-05-01" --body @/tmp/body.json`
+	putAuthzPolicy   = `jq -Rs '{properties: {value: ., format: "xml"}}' authorize-policy.xml > authorize-policy-body.json && az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/authorize/policies/policy?api-version=2024-05-01" --body @authorize-policy-body.json`
 	listProxyOps     = "az apim api operation list -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id oauth-proxy --query \"[].{op:name, method:method, url:urlTemplate}\" -o table"
 	showProxyAPI     = "az apim api show -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id oauth-proxy --query \"{path:path, serviceUrl:serviceUrl}\""
 	setProxyService  = `az apim api update -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id oauth-proxy --service-url "{{.AuthorityHost}}/{{.Tenant}}/oauth2/v2.0"`

@@ -27,6 +27,9 @@ func findEntra(env *Env, r *Result, e *auth.EntraError, what string, opts ...Fin
 			extra = append(extra, "c7doctor signs in as the Azure CLI ("+AzureCLIClientID+"): pre-authorize it on the Gateway app's Mcp.Gateway.Access scope as Part 6 Step 1 (Authorize the Azure CLI on the Gateway app) says.")
 		}
 	case "token-public-client-disabled":
+		if firstPartyApp(cfg.ClientID) {
+			opts = append(opts, withoutCommands())
+		}
 		if strings.EqualFold(cfg.ClientID, cfg.GatewayAppID) {
 			detail += " --client-id is the APIM Gateway app's own id: the gateway app's id used as public client works only when its registration allows public client flows."
 		}

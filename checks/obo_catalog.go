@@ -15,15 +15,20 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-bad-secret", Title: "Entra refused the gateway app's client secret (AADSTS7000215)", Severity: report.Error,
-		Section: SecOBO50013, Check: "obo",
+		Section: SecGatewayApp, Check: "obo",
 		Fix: []string{
 			"The secret must be the Value column of the APIM Gateway app's client secret (shown once, when it is created), not its Secret ID (a GUID).",
 			"If the value is lost, create a new secret (Part 2 Step 2, Certificates & secrets), then store it in the apim-gateway-client-secret named value (Part 3 Step 1) and in c7doctor's --gateway-secret-file.",
 		},
-		Commands: []string{
-			"az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv",
-			"az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value <new-secret-value> --secret true",
+		Commands: newSecretCommands,
+	},
+	{
+		ID: "obo-secret-missing", Title: "The OBO request carried no client secret (AADSTS7000218)", Severity: report.Error,
+		Section: SecNamedValues, Check: "obo",
+		Fix: []string{
+			"Entra got no client_secret: the apim-gateway-client-secret named value is empty or missing (a Key Vault reference that does not resolve reads as empty), so the policy sends none. Store the Value of the APIM Gateway app's client secret in it (Part 3 Step 1), and give c7doctor the same value.",
 		},
+		Commands: append([]string{"az apim nv show -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --query \"{secret:secret, keyVault:keyVault}\""}, newSecretCommands...),
 	},
 	{
 		ID: "obo-secret-expired", Title: "The gateway app's client secret has expired (AADSTS7000222)", Severity: report.Error,
@@ -31,10 +36,7 @@ var oboEntries = []Entry{
 		Fix: []string{
 			"Create a new client secret for the APIM Gateway app (Certificates & secrets), store its Value in the apim-gateway-client-secret named value, and give it to c7doctor with --gateway-secret-file. Every OBO exchange APIM performs fails until then.",
 		},
-		Commands: []string{
-			"az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv",
-			"az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value <new-secret-value> --secret true",
-		},
+		Commands: newSecretCommands,
 	},
 	{
 		ID: "obo-unknown-client", Title: "The gateway app id names no application in this tenant (AADSTS700016)", Severity: report.Error,
@@ -175,4 +177,12 @@ var oboEntries = []Entry{
 		Check: "upstream",
 		Fix:   []string{"Check --upstream (https://mcp.context7.com/mcp/oauth, the URL APIM forwards to) and that it is reachable from here."},
 	},
+}
+
+// newSecretCommands create a client secret and store it where APIM and
+// c7doctor read it; the value is never typed, so no shell history keeps it.
+var newSecretCommands = []string{
+	"SECRET=$(az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv)",
+	`az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value "$SECRET" --secret true`,
+	`(umask 077 && printf '%s' "$SECRET" > gateway-secret) && unset SECRET`,
 }

@@ -119,3 +119,9 @@ func (r *Result) Has(id string) bool {
 
 // Failed reports whether an error finding was added.
 func (r *Result) Failed() bool { return report.StatusOf(r.findings) == report.Fail }
+
+// withoutCommands drops the catalog's commands: they would target an app
+// the tenant cannot change.
+func withoutCommands() FindingOption {
+	return func(f *report.Finding) { f.Commands = []string{} }
+}

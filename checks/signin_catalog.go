@@ -14,7 +14,7 @@ const (
   var form = context.Request.Body.As&lt;string&gt;(preserveContent: true);
   return string.Join("&amp;", form.Split('&amp;').Where(p =&gt; p != "resource" &amp;&amp; !p.StartsWith("resource=")));
 }</set-body></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`
-	putTokenPolicy       = `az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/token/policies/policy?api-version=2024-05-01" --body @/tmp/body.json`
+	putTokenPolicy       = `jq -Rs '{properties: {value: ., format: "xml"}}' token-policy.xml > token-policy-body.json && az rest --method put --uri "` + mgmtService + `/apis/oauth-proxy/operations/token/policies/policy?api-version=2024-05-01" --body @token-policy-body.json`
 	setPublicRedirects   = "az ad app update --id {{.GatewayAppID}} --public-client-redirect-uris http://127.0.0.1:33418 https://vscode.dev/redirect"
 	showGatewayRedirects = "az ad app show --id {{.GatewayAppID}} --query \"{publicClient:publicClient.redirectUris, web:web.redirectUris, spa:spa.redirectUris}\""
 )

@@ -25,7 +25,7 @@ var faults = []Fault{
 	{"obo-no-consent", "tenant", "OBO refused: AADSTS65001 consent_required", "OBO exchange returns AADSTS50013 or AADSTS65001"},
 	{"obo-invalid-assertion", "tenant", "OBO refused: AADSTS50013 invalid_grant (assertion refused)", "OBO exchange returns AADSTS50013 or AADSTS65001"},
 	{"obo-invalid-scope", "tenant", "OBO refused: AADSTS70011 invalid_scope", "OBO exchange returns AADSTS70011: Invalid scope"},
-	{"obo-bad-secret", "tenant", "OBO refused: AADSTS7000215 invalid_client (HTTP 401)", "OBO exchange returns AADSTS50013 or AADSTS65001"},
+	{"obo-bad-secret", "tenant", "OBO refused: AADSTS7000215 invalid_client (HTTP 401)", "Step 2: Register the APIM Gateway app"},
 	{"c7-unknown-audience", "context7", "Context7's dashboard holds another audience: 401 -32001 Unknown audience", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-missing-scope", "context7", "Context7's dashboard requires another scope: 401 -32001 Missing required scope", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-tenant-mismatch", "context7", "Context7's dashboard holds another tenant: 401 -32001 Invalid token claims", "401 Unauthorized from Context7 with a valid OBO token"},
