@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -31,14 +32,19 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gateway-app-id", Usage: "APIM Gateway app's client id (inferred from the PRM when not given)"},
 		&cli.StringFlag{Name: "mcp-api-app-id", Usage: "Context7 MCP API app's client id"},
 		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1)"},
-		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
+		&cli.StringFlag{Name: "cloud", Value: "public", Usage: "Azure cloud whose hosts preset --authority-host, --arm-endpoint and --graph-endpoint: " + strings.Join(azure.CloudNames(), ", ")},
+		&cli.StringFlag{Name: "authority-host", Usage: "Entra authority host (default: the --cloud's, https://login.microsoftonline.com)"},
+		&cli.StringFlag{Name: "arm-endpoint", Usage: "Azure Resource Manager endpoint (default: the --cloud's, https://management.azure.com)"},
+		&cli.StringFlag{Name: "graph-endpoint", Usage: "Microsoft Graph endpoint (default: the --cloud's, https://graph.microsoft.com)"},
+		&cli.StringFlag{Name: "azure-credential", Usage: "read the configuration with this azidentity credential only (" + strings.Join(azure.CredentialNames(), ", ") + "); default $AZURE_TOKEN_CREDENTIALS, else the whole default chain"},
+		&cli.BoolFlag{Name: "read-secrets", Usage: "read secret named values (needs the listValue permission) to compare them in memory; they are never shown"},
 		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
 		&cli.StringFlag{Name: "gateway-secret-file", Usage: "file holding the Gateway app's client secret (or set $C7DOCTOR_GATEWAY_SECRET; never a flag value)"},
 		&cli.StringFlag{Name: "upstream", Value: "https://mcp.context7.com/mcp/oauth", Usage: "Context7's OAuth MCP endpoint, for --upstream-probe"},
 		&cli.StringSliceFlag{Name: "header", Usage: "NAME:VALUE sent to the gateway only, e.g. an APIM subscription key (repeatable)"},
-		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription id, to complete az apim fix commands"},
-		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance, for fix commands"},
-		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance, for fix commands"},
+		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription of the APIM instance (default $AZURE_SUBSCRIPTION_ID, else the credential's only one)"},
+		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance (inferred by listing the subscription's instances)"},
+		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance (inferred from a <name>.azure-api.net gateway)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only these checks and what they need (comma-separated ids)"},
 		&cli.StringSliceFlag{Name: "skip", Usage: "skip these checks and what needs them"},
@@ -75,13 +81,16 @@ func (a *app) runCommand() *cli.Command {
 
 // runSetup is a validated run: config, selection and output choices.
 type runSetup struct {
-	cfg     checks.Config
-	sel     checks.Selection
-	output  string
-	headers http.Header
-	caFile  string
-	verbose bool
-	color   bool
+	cfg        checks.Config
+	cloud      azure.Cloud // endpoints, the settings applied over the --cloud preset
+	azCred     string      // --azure-credential, canonical
+	subFromEnv bool        // the subscription came from $AZURE_SUBSCRIPTION_ID
+	sel        checks.Selection
+	output     string
+	headers    http.Header
+	caFile     string
+	verbose    bool
+	color      bool
 }
 
 var (
@@ -109,21 +118,22 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		return nil, usageError("--output: expected one of %s, got %q", strings.Join(report.Formats(), ", "), s.output)
 	}
 	cfg := checks.Config{
-		APIPath:           strings.Trim(c.String("api-path"), "/"),
-		Tenant:            strings.TrimSpace(c.String("tenant")),
-		GatewayAppID:      strings.TrimSpace(c.String("gateway-app-id")),
-		MCPAPIAppID:       strings.TrimSpace(c.String("mcp-api-app-id")),
-		ClientID:          strings.TrimSpace(c.String("client-id")),
-		AuthorityHost:     strings.TrimRight(c.String("authority-host"), "/"),
+		APIPath:      strings.Trim(c.String("api-path"), "/"),
+		Tenant:       strings.TrimSpace(c.String("tenant")),
+		GatewayAppID: strings.TrimSpace(c.String("gateway-app-id")),
+		MCPAPIAppID:  strings.TrimSpace(c.String("mcp-api-app-id")),
+		ClientID:     strings.TrimSpace(c.String("client-id")),
+
 		TokenFile:         c.String("token-file"),
 		GatewaySecretFile: c.String("gateway-secret-file"),
 		Upstream:          c.String("upstream"),
 		ProtocolVersion:   c.String("protocol-version"),
 		Call:              c.Bool("call"),
 		UpstreamProbe:     c.Bool("upstream-probe"),
-		Subscription:      c.String("subscription"),
-		ResourceGroup:     c.String("resource-group"),
-		APIMName:          c.String("apim-name"),
+		Subscription:      strings.TrimSpace(c.String("subscription")),
+		ResourceGroup:     strings.TrimSpace(c.String("resource-group")),
+		APIMName:          strings.TrimSpace(c.String("apim-name")),
+		ReadSecrets:       c.Bool("read-secrets"),
 		CacheFile:         c.String("cache-file"),
 		NoCache:           c.Bool("no-cache"),
 		Timeout:           c.Duration("timeout"),
@@ -162,8 +172,34 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Tenant != "" && !guidPattern.MatchString(cfg.Tenant) && !domainPattern.MatchString(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
-	if err := checkHTTPS(cfg.AuthorityHost); err != nil {
-		return nil, usageError("--authority-host: %v", err)
+	cloud, err := azure.CloudByName(c.String("cloud"))
+	if err != nil {
+		return nil, usageError("--cloud: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
+	for flag, target := range map[string]*string{"authority-host": &cloud.AuthorityHost, "arm-endpoint": &cloud.ARMEndpoint, "graph-endpoint": &cloud.GraphEndpoint} {
+		if v := strings.TrimRight(strings.TrimSpace(c.String(flag)), "/"); v != "" {
+			*target = v
+		}
+		if err := checkHTTPS(*target); err != nil {
+			return nil, usageError("--%s: %v", flag, err)
+		}
+	}
+	s.cloud = cloud
+	cfg.AuthorityHost = cloud.AuthorityHost
+	selector := c.String("azure-credential")
+	if selector == "" {
+		selector, _ = a.getenv("AZURE_TOKEN_CREDENTIALS")
+	}
+	if s.azCred, err = azure.CanonicalCredential(selector); err != nil {
+		return nil, usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
+	if cfg.Subscription == "" {
+		if v, ok := a.getenv("AZURE_SUBSCRIPTION_ID"); ok && strings.TrimSpace(v) != "" {
+			cfg.Subscription, s.subFromEnv = strings.TrimSpace(v), true
+		}
+	}
+	if cfg.Subscription != "" && !guidPattern.MatchString(cfg.Subscription) {
+		return nil, usageError("--subscription: expected a subscription id (a GUID), got %q", cfg.Subscription)
 	}
 	if err := checkHTTPS(cfg.Upstream); err != nil {
 		return nil, usageError("--upstream: %v", err)
@@ -277,8 +313,9 @@ func (a *app) runAction(c *cli.Context) error {
 		return err
 	}
 	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
+	var labWorld *lab.World
 	if c.Bool("lab") {
-		w, cleanup, err := a.startLab(ctx, c, &s.cfg)
+		w, cleanup, err := a.startLab(ctx, c, s)
 		if err != nil {
 			trace.abandon()
 			return &exitError{code: report.ExitIncomplete, msg: err.Error()}
@@ -288,12 +325,15 @@ func (a *app) runAction(c *cli.Context) error {
 			labStarted(w)
 		}
 		opts.RootCAs = w.CertPool
-		red.Secret(w.GatewaySecret)
+		red.Secret(w.GatewaySecret, w.ReaderSecret)
+		labWorld = w
 	}
 	red.Secret(s.cfg.GatewaySecret)
 	red.Secret(s.cfg.Token)
 	opts.GatewayOrigin = s.cfg.Gateway
-	opts.AuthOrigins = []string{s.cfg.Upstream}
+	// Tokens go to the upstream probe and to the management endpoints; the
+	// azure package narrows each token to its own audience's origin.
+	opts.AuthOrigins = []string{s.cfg.Upstream, s.cloud.ARMEndpoint, s.cloud.GraphEndpoint}
 	opts.GatewayHeaders = s.headers
 	for _, vs := range s.headers {
 		red.Secret(vs...)
@@ -305,6 +345,10 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	defer trace.write(a, client)
 	defer client.Close()
+	arm, err := a.armReader(s, client, labWorld)
+	if err != nil {
+		return usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
 	stderrTerm := a.isTerminal(a.stderr)
 	talk := io.Discard
 	if stderrTerm {
@@ -321,7 +365,10 @@ func (a *app) runAction(c *cli.Context) error {
 			Gateway: s.cfg.Gateway, MCPEndpoint: s.cfg.MCPEndpoint(), Tenant: s.cfg.Tenant,
 			GatewayAppID: s.cfg.GatewayAppID, MCPAPIAppID: s.cfg.MCPAPIAppID,
 		},
-		Stderr: red.Writer(talk), Interactive: stderrTerm,
+		Stderr: red.Writer(talk), Interactive: stderrTerm, ARM: arm,
+	}
+	if s.subFromEnv {
+		env.Infer("subscription", s.cfg.Subscription)
 	}
 	if stderrTerm {
 		env.Progress = func(id, title string) {
@@ -348,7 +395,8 @@ func (a *app) runAction(c *cli.Context) error {
 }
 
 // startLab serves the lab in-process and points the run at it.
-func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) (*lab.World, func(), error) {
+func (a *app) startLab(ctx context.Context, c *cli.Context, s *runSetup) (*lab.World, func(), error) {
+	cfg := &s.cfg
 	w, err := lab.Start(ctx, lab.Options{Faults: splitIDs(c.StringSlice("fault")), SlowDelay: 3 * cfg.Timeout})
 	if err != nil {
 		return nil, nil, usageError("--fault: %v", err)
@@ -381,5 +429,33 @@ func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) 
 	cfg.CacheFile = files.Cache
 	cfg.DeviceCode = true
 	cfg.Lab = true
+	cfg.Subscription, cfg.ResourceGroup, cfg.APIMName = w.SubscriptionID, w.ResourceGroup, w.APIMName
+	cfg.ReadSecrets = true
+	s.cloud.AuthorityHost, s.cloud.ARMEndpoint = w.AuthorityHost, w.ARMEndpoint
+	s.subFromEnv = false
 	return w, cleanup, nil
+}
+
+// armReader is the run's one reader of the APIM instance, with the one
+// credential: the lab's reader service principal under --lab, else the
+// credential a real run builds (azidentity's default chain, or the one
+// --azure-credential names). Without a credential builder it is nil and
+// the configuration checks skip.
+func (a *app) armReader(s *runSetup, client *wire.Client, w *lab.World) (checks.APIMReader, error) {
+	o := azure.Options{Transport: client.HTTPClient(), Cloud: s.cloud, TryTimeout: s.cfg.Timeout}
+	if w != nil {
+		cred, err := azure.SecretCredential(w.TenantID, w.ReaderAppID, w.ReaderSecret, o)
+		if err != nil {
+			return nil, err
+		}
+		return azure.NewReader(cred, o), nil
+	}
+	if a.azureCredential == nil {
+		return nil, nil
+	}
+	cred, err := a.azureCredential(s.azCred, s.cfg.Tenant, o, a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return azure.NewReader(cred, o), nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"io"
 	"os"
 	"os/signal"
@@ -16,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
@@ -35,6 +37,14 @@ type app struct {
 	isTerminal func(stream any) bool
 	// checkList is the journey a run makes; tests replace it.
 	checkList []checks.Check
+	// azureCredential builds the credential a real run reads the
+	// configuration with (azidentity's default chain); nil leaves the
+	// configuration checks without one. The lab builds its own.
+	azureCredential func(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error)
+}
+
+func realAzureCredential(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error) {
+	return azure.DefaultCredential(selector, tenant, o, getenv)
 }
 
 func isTerminal(stream any) bool {
@@ -57,7 +67,8 @@ func usageError(format string, args ...any) error {
 // run builds the CLI and runs it; it returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All,
+		azureCredential: realAzureCredential}
 	return a.execute(ctx, args)
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
@@ -37,19 +38,20 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 		AuthorityHost: w.AuthorityHost, GatewaySecretFile: files.Secret, GatewaySecret: w.GatewaySecret,
 		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
 		CacheFile: files.Cache, Timeout: labTimeout(faults),
+		Subscription: w.SubscriptionID, ResourceGroup: w.ResourceGroup, APIMName: w.APIMName, ReadSecrets: true,
 		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
 	}
 	if tweak != nil {
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
-	red.Secret(w.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream}})
+	red.Secret(w.GatewaySecret, w.ReaderSecret)
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr: nopWriter{},
@@ -95,4 +97,18 @@ func findingIDs(rep *report.Report, check string) []string {
 		out = append(out, f.ID)
 	}
 	return out
+}
+
+// labARM is the lab's management plane read as `run --lab` reads it: the
+// reader service principal's client-secret credential on the run's client.
+func labARM(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
+	t.Helper()
+	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout, Cloud: azure.Cloud{
+		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience,
+	}}
+	cred, err := azure.SecretCredential(w.TenantID, w.ReaderAppID, w.ReaderSecret, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return azure.NewReader(cred, o)
 }

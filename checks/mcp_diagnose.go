@@ -269,6 +269,10 @@ func challengeSide(env *Env, h hop, ex *mcpclient.Exchange) string {
 func unauthorized(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 	ex := e.Exchange
 	head := fmt.Sprintf("%s %s answered %s", e.Op, h.where(), statusLine(ex))
+	if a, ok := apimErrorIn(ex.Body); ok && strings.Contains(strings.ToLower(a.Message), "subscription key") {
+		r.Find("apim-subscription-required", fmt.Sprintf("%s with APIM's own body %q: APIM wants a subscription key before it looks at the token.", head, a.Message))
+		return "apim-subscription-required"
+	}
 	if a, ok := apimErrorIn(ex.Body); ok {
 		detail := fmt.Sprintf("%s with APIM's own body %q: validate-azure-ad-token refused the gateway token. %s %s", head, a.Message, apimRefusalCause(env), challengeSide(env, h, ex))
 		r.Find("apim-401", detail)

@@ -5,7 +5,7 @@ import "sort"
 // Fault is a named switch that breaks the world the way the guide says it breaks.
 type Fault struct {
 	Name      string
-	Area      string // tenant, context7, gateway
+	Area      string // tenant, context7, gateway, apim (the instance's configuration)
 	Behaviour string // what goes over the wire
 	Guide     string // the guide section it exercises
 }
@@ -35,6 +35,12 @@ var faults = []Fault{
 	{"authorize-broken", "gateway", "404 on /authorize", "Step 2: Attach the discovery + redirect policies"},
 	{"token-proxy-broken", "gateway", "APIM's own 404 body on /token", "Step 1: Create the OAuth proxy API at the host root"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
+	{"sku-consumption", "apim", "the instance is on the Consumption tier (ARM shows sku Consumption)", "Part 1: Provision API Management"},
+	{"keyvault-refresh-failed", "apim", "the Key Vault-backed client secret's last refresh failed (Forbidden); the gateway still uses the old value", "Step 1: Store credentials as named values"},
+	{"mcp-api-subscription-required", "apim", "the MCP API requires a subscription key: 401 'Access denied due to missing subscription key'", "Step 2: Create the API and the MCP operation"},
+	{"proxy-wrong-tenant", "apim", "the OAuth proxy API's service URL names another tenant: /token goes there", "Step 1: Create the OAuth proxy API at the host root"},
+	{"named-value-secret-id", "apim", "the client-secret named value holds the secret's ID (a GUID): APIM's OBO exchange is refused", "Step 1: Store credentials as named values"},
+	{"arm-forbidden", "apim", "the management plane answers 403 AuthorizationFailed: the reader has no role on the instance", "Part 1: Provision API Management"},
 }
 
 // Faults lists every fault switch, in a stable order.
@@ -50,6 +56,8 @@ func areaOrder(a string) int {
 		return 0
 	case "context7":
 		return 1
+	case "apim":
+		return 3
 	}
 	return 2
 }

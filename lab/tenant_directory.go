@@ -22,7 +22,7 @@ type application struct {
 	appID  string
 	name   string
 	public bool     // "Allow public client flows": device code and PKCE without a secret
-	secret bool     // holds a client secret (the gateway app's is World.GatewaySecret)
+	secret bool     // holds a client secret (see secretOf)
 	scopes []string // delegated scopes it exposes
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
 }
@@ -34,7 +34,16 @@ func (t *tenant) applications() []application {
 		{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true},
 		{appID: t.w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope}},
 		{appID: t.w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}},
+		{appID: t.w.ReaderAppID, name: "c7doctor reader", secret: true},
 	}
+}
+
+// secretOf is the client secret an app holds.
+func (t *tenant) secretOf(a application) string {
+	if strings.EqualFold(a.appID, t.w.ReaderAppID) {
+		return t.w.ReaderSecret
+	}
+	return t.w.GatewaySecret
 }
 
 func (t *tenant) app(appID string) (application, bool) {
