@@ -224,7 +224,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestGoldenText(t *testing.T) {
-	res := runCLI(t, cliOpts{checks: fakeChecks(nil)}, append(goldenArgs, "--subscription", "sub-1")...)
+	res := runCLI(t, cliOpts{checks: fakeChecks(nil)}, append(goldenArgs, "--subscription", "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9")...)
 	if res.code != 1 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}

@@ -46,7 +46,7 @@ var apimEntries = []Entry{
 	},
 	{
 		ID: "arm-partial-read", Title: "Part of the instance could not be read", Severity: report.Info, Check: "apim-apis",
-		Fix: []string{"The check judged what it could read. A 403 on one part means the role is narrower than Reader on the instance."},
+		Fix:      []string{"The check judged what it could read. A 403 on one part means the role is narrower than Reader on the instance."},
 		Commands: []string{grantReader},
 	},
 
@@ -62,7 +62,7 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-not-provisioned", Title: "The instance is not in the Succeeded state", Severity: report.Warning,
 		Section: SecPart1, Check: "apim-service",
-		Fix: []string{"An instance that is still deploying or updating answers with its old configuration, or not at all; a Failed one needs to be deployed again (Part 1)."},
+		Fix:      []string{"An instance that is still deploying or updating answers with its old configuration, or not at all; a Failed one needs to be deployed again (Part 1)."},
 		Commands: []string{showService},
 	},
 	{
@@ -78,25 +78,25 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-mcp-api-missing", Title: "No API at the MCP API's path", Severity: report.Error,
 		Section: SecCreateAPI, Check: "apim-apis",
-		Fix: []string{"Create the context7-mcp API at path {{.APIPath}} (Part 3 Step 2), or pass the path your API uses with --api-path."},
+		Fix:      []string{"Create the context7-mcp API at path {{.APIPath}} (Part 3 Step 2), or pass the path your API uses with --api-path."},
 		Commands: []string{"az apim api list -g {{.ResourceGroup}} --service-name {{.APIMName}} --query \"[].{id:name, path:path, serviceUrl:serviceUrl}\" -o table"},
 	},
 	{
 		ID: "apim-mcp-service-url", Title: "The MCP API's service URL is not Context7's", Severity: report.Error,
 		Section: SecCreateAPI, Check: "apim-apis",
-		Fix: []string{"The service URL must be the origin of --upstream, with no path: the policy's rewrite-uri appends /mcp/oauth (Part 3 Step 2)."},
+		Fix:      []string{"The service URL must be the origin of --upstream, with no path: the policy's rewrite-uri appends /mcp/oauth (Part 3 Step 2)."},
 		Commands: []string{showMCPAPI},
 	},
 	{
 		ID: "apim-mcp-http-allowed", Title: "The MCP API also accepts plain http", Severity: report.Warning,
 		Section: SecCreateAPI, Check: "apim-apis",
-		Fix: []string{"Bearer tokens must not cross the network in clear: set the API's protocols to https only (Part 3 Step 2)."},
+		Fix:      []string{"Bearer tokens must not cross the network in clear: set the API's protocols to https only (Part 3 Step 2)."},
 		Commands: []string{"az apim api update -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id context7-mcp --protocols https"},
 	},
 	{
 		ID: "apim-mcp-subscription-required", Title: "The MCP API requires a subscription key", Severity: report.Error,
 		Section: SecCreateAPI, Check: "apim-apis",
-		Fix: []string{"MCP clients send no Ocp-Apim-Subscription-Key: set subscriptionRequired to false (Part 3 Step 2); the Entra token protects the API."},
+		Fix:      []string{"MCP clients send no Ocp-Apim-Subscription-Key: set subscriptionRequired to false (Part 3 Step 2); the Entra token protects the API."},
 		Commands: []string{"az apim api update -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id context7-mcp --subscription-required false"},
 	},
 	{
@@ -113,31 +113,31 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-proxy-api-missing", Title: "No OAuth proxy API at the host root", Severity: report.Error,
 		Section: SecOAuthProxyAPI, Check: "apim-apis",
-		Fix: []string{"Create the oauth-proxy API with an empty path (Part 5 Step 1): it serves the discovery documents, /authorize and /token."},
+		Fix:      []string{"Create the oauth-proxy API with an empty path (Part 5 Step 1): it serves the discovery documents, /authorize and /token."},
 		Commands: []string{"az apim api list -g {{.ResourceGroup}} --service-name {{.APIMName}} --query \"[].{id:name, path:path, serviceUrl:serviceUrl}\" -o table"},
 	},
 	{
 		ID: "apim-proxy-wrong-tenant", Title: "The OAuth proxy API forwards to another tenant", Severity: report.Error,
 		Section: SecOAuthProxyAPI, Check: "apim-apis",
-		Fix: []string{"/token goes to the service URL: it must be {{.AuthorityHost}}/{{.Tenant}}/oauth2/v2.0, this tenant's v2 endpoint (Part 5 Step 1)."},
+		Fix:      []string{"/token goes to the service URL: it must be {{.AuthorityHost}}/{{.Tenant}}/oauth2/v2.0, this tenant's v2 endpoint (Part 5 Step 1)."},
 		Commands: []string{setProxyService, showProxyAPI},
 	},
 	{
 		ID: "apim-proxy-service-url", Title: "The OAuth proxy API's service URL is not the tenant's v2 endpoint", Severity: report.Error,
 		Section: SecOAuthProxyAPI, Check: "apim-apis",
-		Fix: []string{"The service URL must be {{.AuthorityHost}}/{{.Tenant}}/oauth2/v2.0 (Part 5 Step 1): APIM appends /token to it."},
+		Fix:      []string{"The service URL must be {{.AuthorityHost}}/{{.Tenant}}/oauth2/v2.0 (Part 5 Step 1): APIM appends /token to it."},
 		Commands: []string{setProxyService, showProxyAPI},
 	},
 	{
 		ID: "apim-proxy-subscription-required", Title: "The OAuth proxy API requires a subscription key", Severity: report.Error,
 		Section: SecOAuthProxyAPI, Check: "apim-apis",
-		Fix: []string{"MCP clients fetch the discovery documents and call /token without a subscription key: set subscriptionRequired to false (Part 5 Step 1)."},
+		Fix:      []string{"MCP clients fetch the discovery documents and call /token without a subscription key: set subscriptionRequired to false (Part 5 Step 1)."},
 		Commands: []string{"az apim api update -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id oauth-proxy --subscription-required false"},
 	},
 	{
 		ID: "apim-proxy-operation-missing", Title: "The OAuth proxy API lacks an operation", Severity: report.Error,
 		Section: SecOAuthProxyAPI, Check: "apim-apis",
-		Fix: []string{"The oauth-proxy API needs GET /.well-known/oauth-protected-resource, GET /.well-known/oauth-authorization-server, GET /authorize and POST /token (Part 5 Step 1); APIM answers 404 where one is missing."},
+		Fix:      []string{"The oauth-proxy API needs GET /.well-known/oauth-protected-resource, GET /.well-known/oauth-authorization-server, GET /authorize and POST /token (Part 5 Step 1); APIM answers 404 where one is missing."},
 		Commands: []string{listProxyOps},
 	},
 
@@ -145,7 +145,7 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-named-value-missing", Title: "A named value of the guide is missing", Severity: report.Error,
 		Section: SecNamedValues, Check: "apim-named-values",
-		Fix: []string{"The policy reads entra-tenant-id, apim-gateway-app-id, apim-gateway-client-secret and mcp-api-app-id (Part 3 Step 1); a missing one fails the policy with a 500."},
+		Fix:      []string{"The policy reads entra-tenant-id, apim-gateway-app-id, apim-gateway-client-secret and mcp-api-app-id (Part 3 Step 1); a missing one fails the policy with a 500."},
 		Commands: []string{listNamedValues},
 	},
 	{
@@ -161,7 +161,7 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-secret-not-secret", Title: "The client secret is a plain named value", Severity: report.Warning,
 		Section: SecNamedValues, Check: "apim-named-values",
-		Fix: []string{"Anyone with Reader on the instance can read it: mark apim-gateway-client-secret secret (--secret true, Part 3 Step 1), or back it with Key Vault."},
+		Fix:      []string{"Anyone with Reader on the instance can read it: mark apim-gateway-client-secret secret (--secret true, Part 3 Step 1), or back it with Key Vault."},
 		Commands: []string{nvUpdate + "apim-gateway-client-secret --secret true"},
 	},
 	{
@@ -187,7 +187,7 @@ var apimEntries = []Entry{
 	{
 		ID: "apim-secret-differs", Title: "The client-secret named value is not the secret c7doctor was given", Severity: report.Warning,
 		Section: SecNamedValues, Check: "apim-named-values",
-		Fix: []string{"APIM exchanges tokens with another secret than the one this run tested: if that one is older it may expire first. Store the secret you tested, or test the one APIM holds."},
+		Fix:      []string{"APIM exchanges tokens with another secret than the one this run tested: if that one is older it may expire first. Store the secret you tested, or test the one APIM holds."},
 		Commands: []string{nvUpdate + "apim-gateway-client-secret --value \"$GATEWAY_SECRET\" --secret true"},
 	},
 	{

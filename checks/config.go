@@ -37,13 +37,16 @@ type Config struct {
 	// to compare them in memory; they are never shown.
 	ReadSecrets bool
 
+	// MCPClients are clients client-authorize asks about besides the
+	// Gateway app and VS Code (--mcp-client).
+	MCPClients []MCPClient
+
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 
 	// DeviceCode allows the interactive device-code flow: stdin and stderr
 	// are terminals, or the lab approves by itself.
 	DeviceCode bool
-	Lab        bool
 }
 
 // MCPEndpoint is <gateway>/<api-path>/mcp.

@@ -14,7 +14,7 @@ import (
 // discoverySources are the files of checks 1–6.
 var discoverySources = []string{
 	"discovery.go", "discovery_json.go", "discovery_tenant.go", "challenge.go", "prm.go", "prm_parse.go",
-	"asmeta.go", "asmeta_parse.go", "authorize.go", "tokenproxy.go", "tenantkeys.go",
+	"as_metadata.go", "as_metadata_parse.go", "authorize_redirect.go", "token_proxy.go", "tenant_keys.go",
 }
 
 // discoveryLiterals returns every string literal of the discovery sources,

@@ -80,7 +80,7 @@ func (t *tenant) deviceCode(rw http.ResponseWriter, r *http.Request) error {
 	if serr != nil {
 		return serr
 	}
-	if t.w.Has("client-not-authorized") && scopes.hasResource {
+	if scopes.hasResource && !scopes.resource.preAuthorizes(client) {
 		return errClientNotAuthorized(client.appID, client.name, scopes.resourceForm, scopes.resource.appID)
 	}
 	g := &deviceGrant{

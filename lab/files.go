@@ -15,30 +15,16 @@ type Files struct {
 	Dir    string // where they are
 	CA     string // ca.pem: the lab's CA, to trust its HTTPS servers
 	Secret string // gateway-secret (0600): the gateway app's client secret
-	Cache  string // msal-cache.json: where runs keep the lab's tokens (written by c7doctor)
-	Config string // c7doctor.yaml: settings that `c7doctor run --config` takes
+	// ReaderSecret is reader-secret (0600): the client secret of the service
+	// principal that reads the instance from ARM.
+	ReaderSecret string
+	Cache        string // msal-cache.json: where runs keep the lab's tokens (written by c7doctor)
+	Config       string // c7doctor.yaml: settings that `c7doctor run --config` takes
 }
 
 // RunCommand is the command line that checks the lab with these files.
 func (f Files) RunCommand() string {
 	return "c7doctor run --config " + filesShellQuote(f.Config)
-}
-
-// labConfig is c7doctor.yaml: its keys are the long names of the run flags.
-// It names the secret's file, never the secret.
-type labConfig struct {
-	Gateway           string `yaml:"gateway"`
-	APIPath           string `yaml:"api-path"`
-	Tenant            string `yaml:"tenant"`
-	GatewayAppID      string `yaml:"gateway-app-id"`
-	MCPAPIAppID       string `yaml:"mcp-api-app-id"`
-	AuthorityHost     string `yaml:"authority-host"`
-	CAFile            string `yaml:"ca-file"`
-	GatewaySecretFile string `yaml:"gateway-secret-file"`
-	Upstream          string `yaml:"upstream"`
-	CacheFile         string `yaml:"cache-file"`
-	Call              bool   `yaml:"call"`
-	UpstreamProbe     bool   `yaml:"upstream-probe"`
 }
 
 // WriteFiles writes, in dir (created if missing), what a run against this
@@ -53,24 +39,23 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 		return Files{}, fmt.Errorf("lab files: %w", err)
 	}
 	f := Files{
-		Dir:    abs,
-		CA:     filepath.Join(abs, "ca.pem"),
-		Secret: filepath.Join(abs, "gateway-secret"),
-		Cache:  filepath.Join(abs, "msal-cache.json"),
-		Config: filepath.Join(abs, "c7doctor.yaml"),
+		Dir:          abs,
+		CA:           filepath.Join(abs, "ca.pem"),
+		Secret:       filepath.Join(abs, "gateway-secret"),
+		ReaderSecret: filepath.Join(abs, "reader-secret"),
+		Cache:        filepath.Join(abs, "msal-cache.json"),
+		Config:       filepath.Join(abs, "c7doctor.yaml"),
 	}
 	if err := filesWrite(f.CA, w.CAPEM, 0o644); err != nil {
+		return Files{}, err
+	}
+	if err := filesWrite(f.ReaderSecret, []byte(w.ReaderSecret), 0o600); err != nil {
 		return Files{}, err
 	}
 	if err := filesWrite(f.Secret, []byte(w.GatewaySecret), 0o600); err != nil {
 		return Files{}, err
 	}
-	cfg, err := yaml.Marshal(labConfig{
-		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
-		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, AuthorityHost: w.AuthorityHost,
-		CAFile: f.CA, GatewaySecretFile: f.Secret, Upstream: w.UpstreamURL, CacheFile: f.Cache,
-		Call: true, UpstreamProbe: true,
-	})
+	cfg, err := yaml.Marshal(w.Settings(f))
 	if err != nil {
 		return Files{}, fmt.Errorf("lab files: config: %w", err)
 	}

@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"net"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -17,7 +19,30 @@ const (
 	missingScopeName = "user_impersonation"
 )
 
-// application is an app registration in the lab's directory.
+// VSCodeAppID is the client id of Microsoft's first-party VS Code app,
+// which the guide's Part 2 Step 3 pre-authorizes on the Gateway app.
+const VSCodeAppID = "aebc6443-996d-45c2-90f0-388ff96faa56"
+
+// VSCodeRedirectURIs are the redirect URIs VS Code shows for a server
+// without dynamic client registration ("Copy URIs & Proceed"), which the
+// admin registers on the app whose id is pasted (Part 7).
+var VSCodeRedirectURIs = []string{"http://127.0.0.1:33418", "https://vscode.dev/redirect"}
+
+// Redirect URI platforms of an app registration: "Mobile and desktop
+// applications" redeem codes without a secret (PKCE), "Web" only with one.
+const (
+	platformPublic = "publicClient"
+	platformWeb    = "web"
+)
+
+// redirectURI is one registered redirect URI and its platform.
+type redirectURI struct {
+	uri      string
+	platform string
+}
+
+// application is an app registration (or, for Microsoft's own apps, a
+// service principal) in the lab's directory.
 type application struct {
 	appID  string
 	name   string
@@ -25,17 +50,49 @@ type application struct {
 	secret bool     // holds a client secret (see secretOf)
 	scopes []string // delegated scopes it exposes
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
+	// firstParty apps are Microsoft's: their redirect URIs are Microsoft's
+	// registration, loopback and VS Code's web redirect, all public.
+	firstParty bool
+	redirects  []redirectURI
+	// preAuthorized are the clients that may ask for its scopes without a
+	// consent prompt ("Authorized client applications").
+	preAuthorized []string
 }
 
-// applications are the registrations the guide creates, plus the Azure CLI
-// that Part 6 Step 1 pre-authorizes.
+// identifierURI is the app's Application ID URI, the guide's default.
+func (a application) identifierURI() string { return "api://" + a.appID }
+
+// applications are the registrations the guide creates, plus the Microsoft
+// apps it names: the Azure CLI (Part 6 Step 1) and VS Code (Part 2 Step 3),
+// each shaped by the faults that are on.
 func (t *tenant) applications() []application {
-	return []application{
-		{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true},
-		{appID: t.w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope}},
-		{appID: t.w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}},
-		{appID: t.w.ReaderAppID, name: "c7doctor reader", secret: true},
+	w := t.w
+	gatewayRedirects := []redirectURI{}
+	if !w.Has("vscode-redirect-missing") {
+		platform := platformPublic
+		if w.Has("redirect-on-web-platform") {
+			platform = platformWeb
+		}
+		for _, u := range VSCodeRedirectURIs {
+			gatewayRedirects = append(gatewayRedirects, redirectURI{u, platform})
+		}
 	}
+	preAuthorized := []string{AzureCLIAppID, VSCodeAppID}
+	if w.Has("client-not-authorized") {
+		preAuthorized = nil
+	}
+	firstParty := []redirectURI{{"http://127.0.0.1", platformPublic}, {"http://localhost", platformPublic}, {"https://vscode.dev/redirect", platformPublic}}
+	apps := []application{
+		{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true, firstParty: true, redirects: firstParty},
+		{appID: w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope},
+			redirects: gatewayRedirects, preAuthorized: preAuthorized},
+		{appID: w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}, preAuthorized: []string{w.GatewayAppID}},
+		{appID: w.ReaderAppID, name: "c7doctor reader", secret: true},
+	}
+	if !w.Has("client-unknown") {
+		apps = append(apps, application{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, redirects: firstParty})
+	}
+	return apps
 }
 
 // secretOf is the client secret an app holds.
@@ -53,6 +110,61 @@ func (t *tenant) app(appID string) (application, bool) {
 		}
 	}
 	return application{}, false
+}
+
+// redirectPlatform finds uri among the app's redirect URIs, the way Entra
+// matches them: exactly, except that a loopback URI's port is ignored (RFC
+// 8252: native apps listen on an ephemeral port) and an empty path is "/".
+func (a application) redirectPlatform(uri string) (platform string, ok bool) {
+	for _, r := range a.redirects {
+		if sameRedirect(r.uri, uri) {
+			return r.platform, true
+		}
+	}
+	return "", false
+}
+
+func sameRedirect(registered, sent string) bool {
+	ru, err1 := url.Parse(registered)
+	su, err2 := url.Parse(sent)
+	if err1 != nil || err2 != nil || su.Fragment != "" || su.User != nil {
+		return false
+	}
+	path := func(u *url.URL) string {
+		if u.Path == "" {
+			return "/"
+		}
+		return u.Path
+	}
+	if !strings.EqualFold(ru.Scheme, su.Scheme) || !strings.EqualFold(ru.Hostname(), su.Hostname()) || path(ru) != path(su) {
+		return false
+	}
+	if ru.Scheme == "http" && isLoopbackHost(ru.Hostname()) {
+		return true // any port
+	}
+	return ru.Port() == su.Port()
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// preAuthorizes reports whether client may ask for the app's scopes
+// without a consent prompt: the app itself, or a client on its list.
+func (a application) preAuthorizes(client application) bool {
+	if strings.EqualFold(a.appID, client.appID) {
+		return true
+	}
+	for _, id := range a.preAuthorized {
+		if strings.EqualFold(id, client.appID) {
+			return true
+		}
+	}
+	return false
 }
 
 // oidcScopes are the OpenID Connect scopes MSAL adds to every request; Entra
@@ -112,6 +224,16 @@ func (t *tenant) parseScopes(raw string) (scopeRequest, *entraError) {
 		}
 	}
 	return req, nil
+}
+
+// matchesResource reports whether an RFC 8707 resource names the app whose
+// scopes are asked: Entra v2 refuses any other (AADSTS9010010).
+func (r scopeRequest) matchesResource(resource string) bool {
+	if !r.hasResource {
+		return false
+	}
+	return strings.EqualFold(strings.TrimRight(resource, "/"), r.resource.identifierURI()) ||
+		strings.EqualFold(resource, r.resource.appID)
 }
 
 func exposes(app application, name string) bool {
