@@ -65,9 +65,9 @@ func (r *Reader) ReadAPIM(ctx context.Context, t Target, o ReadOptions) (*APIM, 
 		out.Target.Subscription = sub
 		out.Inferred = append(out.Inferred, "subscription")
 	}
-	f, err := armapimanagement.NewClientFactory(out.Target.Subscription, r.cred, r.opts.armOptions())
+	f, err := r.factory(out.Target.Subscription)
 	if err != nil {
-		return out, &Error{Op: "ARM client", Message: err.Error(), Err: err}
+		return out, err
 	}
 	if t.ResourceGroup == "" {
 		rg, err := r.findResourceGroup(ctx, f, out.Target)
@@ -97,6 +97,14 @@ func (r *Reader) ReadAPIM(ctx context.Context, t Target, o ReadOptions) (*APIM, 
 	}()
 	wg.Wait()
 	return out, serviceErr
+}
+
+func (r *Reader) factory(subscription string) (*armapimanagement.ClientFactory, error) {
+	f, err := armapimanagement.NewClientFactory(subscription, r.cred, r.opts.armOptions())
+	if err != nil {
+		return nil, &Error{Op: "ARM client", Message: err.Error(), Err: err}
+	}
+	return f, nil
 }
 
 // onlySubscription is the credential's one subscription.
@@ -356,4 +364,3 @@ func deref(p *string) string {
 
 // IsNoAccess reports a read refused for want of a role.
 func IsNoAccess(err error) bool { return KindOf(err) == KindNoAccess }
-
