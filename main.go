@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pkg/browser"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -37,14 +38,24 @@ type app struct {
 	isTerminal func(stream any) bool
 	// checkList is the journey a run makes; tests replace it.
 	checkList []checks.Check
+	// openBrowser shows a sign-in URL to the person (--flow browser).
+	openBrowser func(ctx context.Context, url string) error
 	// azureCredential builds the credential a real run reads the
 	// configuration with (azidentity's default chain); nil leaves the
-	// configuration checks without one. The lab builds its own.
+	// configuration checks without one unless --azure-client-id names a
+	// service principal (the lab's reader).
 	azureCredential func(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error)
 }
 
 func realAzureCredential(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error) {
 	return azure.DefaultCredential(selector, tenant, o, getenv)
+}
+
+// systemBrowser opens the system's browser. What the browser's launcher
+// prints is dropped: stdout is the report.
+func systemBrowser(_ context.Context, url string) error {
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	return browser.OpenURL(url)
 }
 
 func isTerminal(stream any) bool {
@@ -68,7 +79,7 @@ func usageError(format string, args ...any) error {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All,
-		azureCredential: realAzureCredential}
+		openBrowser: systemBrowser, azureCredential: realAzureCredential}
 	return a.execute(ctx, args)
 }
 
@@ -145,6 +156,7 @@ func (a *app) cli() *cli.App {
 			a.logoutCommand(),
 			a.completionCommand(),
 			a.completeCommand(),
+			a.policyCommand(),
 			a.manCommand(),
 		),
 	}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -24,6 +25,10 @@ type Env struct {
 	// ARM reads the APIM instance (nil: the configuration checks skip). The
 	// credential behind it is built by the caller, once.
 	ARM APIMReader
+
+	// OpenBrowser shows a URL to the person in a browser (the system's, or
+	// the lab's); it may return before the person is done.
+	OpenBrowser func(ctx context.Context, url string) error
 
 	// Progress, when set, is told which check starts (spinner on a terminal).
 	Progress func(id, title string)

@@ -37,6 +37,15 @@ func runGatewayToken(ctx context.Context, env *Env, r *Result) {
 		givenToken(env, r, cfg.Token, "$C7DOCTOR_TOKEN")
 		return
 	}
+	if cfg.Flow == FlowBrowser {
+		if !cfg.DeviceCode {
+			r.Find("token-none", "--flow browser signs a person in, and stdin and stderr are not a terminal.")
+			r.Skip("no token: --flow browser needs a terminal, and no token was given (set C7DOCTOR_TOKEN or --token-file)")
+			return
+		}
+		browserToken(ctx, env, r)
+		return
+	}
 	msalToken(ctx, env, r)
 }
 
@@ -188,6 +197,8 @@ func clientName(id string, cfg *Config) string {
 		return " (Azure CLI)"
 	case strings.EqualFold(id, cfg.GatewayAppID):
 		return " (the APIM Gateway app itself)"
+	case strings.EqualFold(id, VSCodeClientID):
+		return " (VS Code)"
 	}
 	return ""
 }
