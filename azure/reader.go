@@ -110,7 +110,7 @@ func (r *Reader) factory(subscription string) (*armapimanagement.ClientFactory, 
 // onlySubscription is the credential's one subscription.
 func (r *Reader) onlySubscription(ctx context.Context) (string, error) {
 	const op = "list subscriptions"
-	c, err := arm.NewClient("c7doctor", "v1", r.cred, r.opts.armOptions())
+	c, err := arm.NewClient("c7doctor", "v1.0.0", r.cred, r.opts.armOptions())
 	if err != nil {
 		return "", &Error{Op: op, Message: err.Error(), Err: err}
 	}
