@@ -24,7 +24,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return e.red.String(fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Kind.describe(e.Err)))
+	host := e.URL
+	if u, err := url.Parse(e.URL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return e.red.String(fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Kind.describe(e.Err, host)))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -43,6 +47,7 @@ const (
 	KindInsecure    ErrorKind = "plain http refused"
 	KindCanceled    ErrorKind = "canceled"
 	KindInterrupted ErrorKind = "interrupted"
+	KindDeadOrigin  ErrorKind = "not sent: the origin did not answer earlier"
 	KindOther       ErrorKind = "error"
 )
 
@@ -60,7 +65,8 @@ func (e *tooLargeError) Error() string {
 }
 func (e *tooLargeError) Unwrap() error { return ErrBodyTooLarge }
 
-func (k ErrorKind) describe(err error) string {
+// describe says what went wrong; host names the server a hint is about.
+func (k ErrorKind) describe(err error, host string) string {
 	switch k {
 	case KindTimeout:
 		return "no answer in time (timeout)"
@@ -68,12 +74,17 @@ func (k ErrorKind) describe(err error) string {
 		return "canceled"
 	case KindClosed:
 		return "the server closed the connection without a complete answer"
+	case KindDeadOrigin:
+		var dead *OriginDeadError
+		if errors.As(err, &dead) {
+			return fmt.Sprintf("not sent: %s did not answer earlier in this run (%s)", dead.Dead.Origin, dead.Dead.Kind)
+		}
 	}
 	msg := unwrapURLError(err).Error()
 	if k == KindTLS {
 		var unknownCA x509.UnknownAuthorityError
 		if errors.As(err, &unknownCA) || strings.Contains(msg, "unknown authority") {
-			return msg + " (if the gateway uses a private CA, pass it with --ca-file)"
+			return msg + " (if " + host + " uses a private CA, pass it with --ca-file)"
 		}
 	}
 	return msg
@@ -105,6 +116,8 @@ func Classify(err error) ErrorKind {
 	var recordErr tls.RecordHeaderError
 	var netErr net.Error
 	switch {
+	case errors.Is(err, ErrOriginDead):
+		return KindDeadOrigin
 	case errors.Is(err, ErrBodyTooLarge):
 		return KindTooLarge
 	case errors.Is(err, ErrInsecureScheme):
