@@ -14,7 +14,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -34,11 +33,11 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1); with --flow browser another id signs in instead of the Gateway app, e.g. VS Code's aebc6443-996d-45c2-90f0-388ff96faa56"},
 		&cli.StringFlag{Name: "flow", Value: checks.FlowDeviceCode, Usage: "how gateway-token signs you in on a terminal: device-code, or browser (authorization code with PKCE through the gateway's /authorize and /token, as MCP clients do)"},
 		&cli.StringSliceFlag{Name: "mcp-client", Usage: "another client MCP users sign in with, for client-authorize: CLIENT_ID or CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…] (repeatable; the Gateway app and VS Code are always asked about)"},
-		&cli.StringFlag{Name: "cloud", Value: "public", Usage: "Azure cloud whose hosts preset --authority-host, --arm-endpoint and --graph-endpoint: " + strings.Join(azure.CloudNames(), ", ")},
+		&cli.StringFlag{Name: "cloud", Value: "public", Usage: "Azure cloud whose hosts preset --authority-host, --arm-endpoint and --graph-endpoint: " + strings.Join(checks.CloudNames(), ", ")},
 		&cli.StringFlag{Name: "authority-host", Usage: "Entra authority host (default: the --cloud's, https://login.microsoftonline.com)"},
 		&cli.StringFlag{Name: "arm-endpoint", Usage: "Azure Resource Manager endpoint (default: the --cloud's, https://management.azure.com)"},
 		&cli.StringFlag{Name: "graph-endpoint", Usage: "Microsoft Graph endpoint (default: the --cloud's, https://graph.microsoft.com)"},
-		&cli.StringFlag{Name: "azure-credential", Usage: "read the configuration with this azidentity credential only (" + strings.Join(azure.CredentialNames(), ", ") + "); default $AZURE_TOKEN_CREDENTIALS, else the whole default chain"},
+		&cli.StringFlag{Name: "azure-credential", Usage: "read the configuration with this azidentity credential only (" + strings.Join(checks.CredentialNames(), ", ") + "); default $AZURE_TOKEN_CREDENTIALS, else the whole default chain"},
 		&cli.BoolFlag{Name: "read-secrets", Usage: "read secret named values (needs the listValue permission) to compare them in memory; they are never shown"},
 		&cli.StringFlag{Name: "azure-client-id", Usage: "read the configuration as this service principal (with --azure-client-secret-file and --tenant) instead of azidentity's chain"},
 		&cli.StringFlag{Name: "azure-client-secret-file", Usage: "file holding --azure-client-id's client secret (never a flag value)"},
@@ -86,8 +85,8 @@ func (a *app) runCommand() *cli.Command {
 // runSetup is a validated run: config, selection and output choices.
 type runSetup struct {
 	cfg    checks.Config
-	cloud  azure.Cloud // endpoints, the settings applied over the --cloud preset
-	azCred string      // --azure-credential, canonical
+	cloud  checks.Endpoints // the settings applied over the --cloud preset
+	azCred string           // --azure-credential, canonical
 	// --azure-client-id and the secret read from --azure-client-secret-file
 	azClientID, azClientSecret string
 	subFromEnv                 bool // the subscription came from $AZURE_SUBSCRIPTION_ID
@@ -187,15 +186,12 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Tenant != "" && !guidPattern.MatchString(cfg.Tenant) && !domainPattern.MatchString(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
-	cloud, err := azure.CloudByName(c.String("cloud"))
+	cloud, err := checks.ResolveEndpoints(c.String("cloud"), c.String("authority-host"), c.String("arm-endpoint"), c.String("graph-endpoint"))
 	if err != nil {
 		return nil, usageError("--cloud: %v", strings.TrimPrefix(err.Error(), "azure: "))
 	}
-	for flag, target := range map[string]*string{"authority-host": &cloud.AuthorityHost, "arm-endpoint": &cloud.ARMEndpoint, "graph-endpoint": &cloud.GraphEndpoint} {
-		if v := strings.TrimRight(strings.TrimSpace(c.String(flag)), "/"); v != "" {
-			*target = v
-		}
-		if err := checkHTTPS(*target); err != nil {
+	for flag, v := range map[string]string{"authority-host": cloud.AuthorityHost, "arm-endpoint": cloud.ARMEndpoint, "graph-endpoint": cloud.GraphEndpoint} {
+		if err := checkHTTPS(v); err != nil {
 			return nil, usageError("--%s: %v", flag, err)
 		}
 	}
@@ -205,7 +201,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if selector == "" {
 		selector, _ = a.getenv("AZURE_TOKEN_CREDENTIALS")
 	}
-	if s.azCred, err = azure.CanonicalCredential(selector); err != nil {
+	if s.azCred, err = checks.CanonicalCredential(selector); err != nil {
 		return nil, usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
 	}
 	if s.azClientID = strings.TrimSpace(c.String("azure-client-id")); s.azClientID != "" {
@@ -504,24 +500,11 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 
 // armReader is the run's one reader of the APIM instance, with the one
 // credential: a service principal's secret when --azure-client-id is set
-// (the lab's reader, or a caller's own), else the credential a real run
-// builds (azidentity's default chain, or the one --azure-credential names).
-// Without a credential builder it is nil and the configuration checks skip.
+// (the lab's reader, or a caller's own), else azidentity's default chain
+// (or the credentials --azure-credential names) when the app allows it.
 func (a *app) armReader(s *runSetup, client *wire.Client) (checks.APIMReader, error) {
-	o := azure.Options{Transport: client.HTTPClient(), Cloud: s.cloud, TryTimeout: s.cfg.Timeout}
-	if s.azClientID != "" {
-		cred, err := azure.SecretCredential(s.cfg.Tenant, s.azClientID, s.azClientSecret, o)
-		if err != nil {
-			return nil, err
-		}
-		return azure.NewReader(cred, o), nil
-	}
-	if a.azureCredential == nil {
-		return nil, nil
-	}
-	cred, err := a.azureCredential(s.azCred, s.cfg.Tenant, o, a.getenv)
-	if err != nil {
-		return nil, err
-	}
-	return azure.NewReader(cred, o), nil
+	return checks.NewARMReader(s.cloud, checks.Credential{
+		ClientID: s.azClientID, ClientSecret: s.azClientSecret, Selector: s.azCred,
+		DefaultChain: a.azureChain, Tenant: s.cfg.Tenant, Getenv: a.getenv,
+	}, client, s.cfg.Timeout)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"io"
 	"os"
 	"os/signal"
@@ -20,7 +19,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
@@ -44,15 +42,10 @@ type app struct {
 	args []string
 	// openBrowser shows a sign-in URL to the person (--flow browser).
 	openBrowser func(ctx context.Context, url string) error
-	// azureCredential builds the credential a real run reads the
-	// configuration with (azidentity's default chain); nil leaves the
-	// configuration checks without one unless --azure-client-id names a
-	// service principal (the lab's reader).
-	azureCredential func(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error)
-}
-
-func realAzureCredential(selector, tenant string, o azure.Options, getenv func(string) (string, bool)) (azcore.TokenCredential, error) {
-	return azure.DefaultCredential(selector, tenant, o, getenv)
+	// azureChain lets a real run read the configuration with azidentity's
+	// default chain; tests leave it off, so only --azure-client-id (the
+	// lab's reader) gives them a credential.
+	azureChain bool
 }
 
 // systemBrowser opens the system's browser. What the browser's launcher
@@ -83,7 +76,7 @@ func usageError(format string, args ...any) error {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All,
-		openBrowser: systemBrowser, azureCredential: realAzureCredential}
+		openBrowser: systemBrowser, azureChain: true}
 	return a.execute(ctx, args)
 }
 

@@ -15,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/report/reporttest"
@@ -173,7 +172,7 @@ func TestAzureSettings(t *testing.T) {
 		t.Errorf("exit %d %q", res.code, res.stderr)
 	}
 	var got struct {
-		Cloud azure.Cloud
+		Cloud checks.Endpoints
 		Cred  string
 	}
 	a := &app{getenv: func(k string) (string, bool) {

@@ -182,7 +182,6 @@ var apimEntries = []Entry{
 			"apim-gateway-client-secret holds a GUID: the portal's Secret ID column was copied instead of the Value (Part 2 Step 2, item 3). Entra refuses the OBO exchange (AADSTS7000215). Create a new client secret, copy its Value, and store that.",
 		},
 		Commands: []string{nvUpdate + "apim-gateway-client-secret --value \"$GATEWAY_SECRET\" --secret true"},
-		AADSTS:   []int{7000215},
 	},
 	{
 		ID: "apim-secret-differs", Title: "The client-secret named value is not the secret c7doctor was given", Severity: report.Warning,

@@ -18,6 +18,9 @@ const (
 	nvMCPAPIAppID   = "mcp-api-app-id"
 )
 
+// guideNamedValues are the four, in the guide's order.
+var guideNamedValues = []string{nvTenantID, nvGatewayAppID, nvGatewaySecret, nvMCPAPIAppID}
+
 // runAPIMNamedValues judges the named values the OBO policy reads: all
 // four present, the ids equal to what the run knows, the client secret
 // marked secret, a Key Vault reference that still refreshes and, with
@@ -36,7 +39,7 @@ func runAPIMNamedValues(ctx context.Context, env *Env, r *Result) {
 		}
 	}
 	var missing []string
-	for _, name := range []string{nvTenantID, nvGatewayAppID, nvGatewaySecret, nvMCPAPIAppID} {
+	for _, name := range guideNamedValues {
 		if _, ok := snap.FindNamedValue(name); !ok {
 			missing = append(missing, name)
 		}
