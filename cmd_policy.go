@@ -10,6 +10,9 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
+// policyOutputs are the formats of `policy lint -o`.
+var policyOutputs = []string{"text", "json", "sarif"}
+
 func (a *app) policyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "policy",
@@ -33,7 +36,7 @@ func (a *app) policyCommand() *cli.Command {
 
 func (a *app) policyLint(c *cli.Context) error {
 	out := c.String("output")
-	if !slices.Contains([]string{"text", "json", "sarif"}, out) {
+	if !slices.Contains(policyOutputs, out) {
 		return usageError("policy lint: unknown output %q (text, json, sarif)", out)
 	}
 	var format policy.Format

@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -63,7 +63,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
 		&cli.BoolFlag{Name: "lab", Usage: "run against the embedded lab (fake Entra, APIM and Context7 on loopback)"},
 		&cli.StringSliceFlag{Name: "fault", Usage: "with --lab: break the lab this way (repeatable; c7doctor lab --list-faults)"},
-		&cli.StringFlag{Name: "protocol-version", Value: "2025-06-18", Usage: "MCP protocol version to pin"},
+		&cli.StringFlag{Name: "protocol-version", Value: checks.DefaultProtocolVersion, Usage: "MCP protocol version to pin"},
 		&cli.BoolFlag{Name: "call", Usage: "call resolve-library-id through the gateway (a real tool call)"},
 		&cli.BoolFlag{Name: "upstream-probe", Usage: "send the OBO token straight to --upstream to tell an APIM fault from a Context7 fault"},
 		&cli.StringFlag{Name: "cache-file", Usage: "MSAL token cache file (default: in the user cache directory)"},
@@ -99,9 +99,7 @@ type runSetup struct {
 }
 
 var (
-	guidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
-	headerName    = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	headerName = wire.NewLazyRegexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
 func splitIDs(values []string) []string {
@@ -179,11 +177,11 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		cfg.MCPClients = append(cfg.MCPClients, mc)
 	}
 	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
-		if v != "" && !guidPattern.MatchString(v) {
+		if v != "" && !auth.IsGUID(v) {
 			return nil, usageError("%s: expected an application (client) id, a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", flag, v)
 		}
 	}
-	if cfg.Tenant != "" && !guidPattern.MatchString(cfg.Tenant) && !domainPattern.MatchString(cfg.Tenant) {
+	if cfg.Tenant != "" && !auth.IsTenant(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
 	cloud, err := checks.ResolveEndpoints(c.String("cloud"), c.String("authority-host"), c.String("arm-endpoint"), c.String("graph-endpoint"))
@@ -293,7 +291,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 func parseMCPClient(v string) (checks.MCPClient, error) {
 	id, uris, _ := strings.Cut(strings.TrimSpace(v), "=")
 	id = strings.TrimSpace(id)
-	if !guidPattern.MatchString(id) {
+	if !auth.IsGUID(id) {
 		return checks.MCPClient{}, fmt.Errorf("expected a client id (a GUID), optionally =REDIRECT_URI;REDIRECT_URI, got %q", v)
 	}
 	mc := checks.MCPClient{ID: id}
@@ -446,7 +444,7 @@ func (a *app) runAction(c *cli.Context) error {
 	if stderrTerm {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}
-	redactReport(rep, red)
+	rep.RewriteStrings(red.String)
 	out := red.Writer(a.stdout)
 	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}

@@ -70,7 +70,7 @@ func (a *app) tokenDecode(c *cli.Context) error {
 	if len(args) > 1 {
 		return usageError("token decode: expected one token (or - or @FILE), got %d arguments", len(args))
 	}
-	if t := c.String("expect-tenant"); t != "" && !auth.IsGUID(t) && !domainPattern.MatchString(t) {
+	if t := c.String("expect-tenant"); t != "" && !auth.IsTenant(t) {
 		return usageError("--expect-tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", t)
 	}
 	if u := c.String("jwks-uri"); u != "" {

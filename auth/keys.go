@@ -136,3 +136,26 @@ func hostPort(rawURL string) string {
 	}
 	return rawURL
 }
+
+// IsTenant reports a tenant named by its GUID or one of its domains.
+func IsTenant(s string) bool { return IsGUID(s) || IsDomain(s) }
+
+// IsDomain reports a DNS name of two labels or more (contoso.onmicrosoft.com):
+// letters, digits and inner hyphens, 63 characters a label at most.
+func IsDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -81,7 +81,7 @@ func labConfig(t testing.TB, s lab.Settings) *Config {
 		Gateway: s.Gateway, APIPath: s.APIPath, Tenant: s.Tenant,
 		GatewayAppID: s.GatewayAppID, MCPAPIAppID: s.MCPAPIAppID, ClientID: AzureCLIClientID,
 		AuthorityHost: s.AuthorityHost, GatewaySecretFile: s.GatewaySecretFile, GatewaySecret: string(secret),
-		Upstream: s.Upstream, ProtocolVersion: "2025-06-18", Call: s.Call, UpstreamProbe: s.UpstreamProbe,
+		Upstream: s.Upstream, ProtocolVersion: DefaultProtocolVersion, Call: s.Call, UpstreamProbe: s.UpstreamProbe,
 		CacheFile: s.CacheFile, Timeout: 2 * time.Second, Deadline: 45 * time.Second, DeviceCode: true,
 		Subscription: s.Subscription, ResourceGroup: s.ResourceGroup, APIMName: s.APIMName, ReadSecrets: s.ReadSecrets,
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,7 +52,7 @@ func isHTML(ex *mcpclient.Exchange) bool {
 	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html"))
 }
 
-var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var htmlTitle = wire.NewLazyRegexp(`(?is)<title[^>]*>(.*?)</title>`)
 
 // excerpt is the start of a body, on one line, for a finding's detail.
 func excerpt(b []byte, n int) string {
@@ -248,7 +247,7 @@ func challengeOrigin(ex *mcpclient.Exchange) (origin, url string) {
 	return "", ""
 }
 
-var resourceMetadataParam = regexp.MustCompile(`(?i)resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))`)
+var resourceMetadataParam = wire.NewLazyRegexp(`(?i)resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))`)
 
 // challengeSide says whose WWW-Authenticate an answer carries.
 func challengeSide(env *Env, h hop, ex *mcpclient.Exchange) string {

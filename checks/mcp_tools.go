@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/c7doctor/c7doctor/wire"
-	"regexp"
 	"strings"
 	"time"
 
@@ -102,7 +101,7 @@ func toolsAndCall(ctx context.Context, env *Env, r *Result, c *mcpclient.Client,
 	return tools, call
 }
 
-var libraryIDLine = regexp.MustCompile(`Context7-compatible library ID:\s*(\S+)`)
+var libraryIDLine = wire.NewLazyRegexp(`Context7-compatible library ID:\s*(\S+)`)
 
 // Texts of @upstash/context7-mcp 4.1.1 (dist/index.js, dist/lib/api.js).
 const (

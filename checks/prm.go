@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/c7doctor/c7doctor/wire"
@@ -13,9 +12,9 @@ import (
 
 // gatewayScopePattern is the Gateway app's scope in its default App ID URI
 // form, api://<client-id>/Mcp.Gateway.Access (guide Part 2 Step 2).
-var gatewayScopePattern = regexp.MustCompile(`(?i)^api://([^/\s]+)/Mcp\.Gateway\.Access$`)
+var gatewayScopePattern = wire.NewLazyRegexp(`(?i)^api://([^/\s]+)/Mcp\.Gateway\.Access$`)
 
-var discoveryGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var discoveryGUID = wire.NewLazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // prmCandidate is one URL an MCP client may read the metadata from.
 type prmCandidate struct {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -144,18 +143,18 @@ var (
 	tokenKeys = `access_token|id_token|token`
 
 	// key=value (forms, URLs, text), "key":"value" (JSON), \"key\":\"value\" (JSON in a JSON string).
-	neverForm   = regexp.MustCompile(`(?i)\b(` + neverKeys + `)(=)([^&\s"'<>\\]+)`)
-	neverJSON   = regexp.MustCompile(`(?i)("(?:` + neverKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
-	neverJSONEs = regexp.MustCompile(`(?i)(\\"(?:` + neverKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
-	tokenForm   = regexp.MustCompile(`(?i)\b(` + tokenKeys + `)(=)([^&\s"'<>\\]+)`)
-	tokenJSON   = regexp.MustCompile(`(?i)("(?:` + tokenKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
-	tokenJSONEs = regexp.MustCompile(`(?i)(\\"(?:` + tokenKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
+	neverForm   = NewLazyRegexp(`(?i)\b(` + neverKeys + `)(=)([^&\s"'<>\\]+)`)
+	neverJSON   = NewLazyRegexp(`(?i)("(?:` + neverKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
+	neverJSONEs = NewLazyRegexp(`(?i)(\\"(?:` + neverKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
+	tokenForm   = NewLazyRegexp(`(?i)\b(` + tokenKeys + `)(=)([^&\s"'<>\\]+)`)
+	tokenJSON   = NewLazyRegexp(`(?i)("(?:` + tokenKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
+	tokenJSONEs = NewLazyRegexp(`(?i)(\\"(?:` + tokenKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
 
 	// A compact JWE (five segments) and JWS (three); the header starts with {" (eyJ).
-	jwePattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
-	jwsPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	jwePattern = NewLazyRegexp(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	jwsPattern = NewLazyRegexp(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	// A credential after an auth scheme: RFC 7235 token68, then the end, a comma or a space.
-	credPattern = regexp.MustCompile(`(?i)\b(bearer|basic|negotiate|ntlm|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
+	credPattern = NewLazyRegexp(`(?i)\b(bearer|basic|negotiate|ntlm|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
 )
 
 // String redacts s.
@@ -273,7 +272,8 @@ func (r *Redactor) learnEscaped(v string) {
 }
 
 // replaceGroup replaces submatch group g of each match of re with fn(group).
-func replaceGroup(s string, re *regexp.Regexp, g int, fn func(string) string) string {
+func replaceGroup(s string, lre *LazyRegexp, g int, fn func(string) string) string {
+	re := lre.Regexp()
 	idx := re.FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s
@@ -444,7 +444,7 @@ func truncateUTF8(s string, n int) string {
 }
 
 // sensitiveHeader names headers whose whole value is a credential.
-var sensitiveHeader = regexp.MustCompile(`(?i)^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|ocp-apim-subscription-key|x-functions-key|.*(secret|password|token|signature|credential).*)$`)
+var sensitiveHeader = NewLazyRegexp(`(?i)^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|ocp-apim-subscription-key|x-functions-key|.*(secret|password|token|signature|credential).*)$`)
 
 // Header redacts one header value. Authorization keeps its scheme and a
 // token's claims; other credential headers lose their value entirely.
