@@ -203,7 +203,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		return nil, usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
 	}
 	if s.azClientID = strings.TrimSpace(c.String("azure-client-id")); s.azClientID != "" {
-		if !guidPattern.MatchString(s.azClientID) {
+		if !auth.IsGUID(s.azClientID) {
 			return nil, usageError("--azure-client-id: expected an application (client) id, a GUID, got %q", s.azClientID)
 		}
 		file := c.String("azure-client-secret-file")
@@ -224,7 +224,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 			cfg.Subscription, s.subFromEnv = strings.TrimSpace(v), true
 		}
 	}
-	if cfg.Subscription != "" && !guidPattern.MatchString(cfg.Subscription) {
+	if cfg.Subscription != "" && !auth.IsGUID(cfg.Subscription) {
 		return nil, usageError("--subscription: expected a subscription id (a GUID), got %q", cfg.Subscription)
 	}
 	if err := checkHTTPS(cfg.Upstream); err != nil {

@@ -3,9 +3,10 @@ package azure
 import (
 	"crypto/subtle"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // Target names one APIM instance.
@@ -20,12 +21,12 @@ func (t Target) ID() string {
 
 // gatewayHost is the default host of an APIM gateway: <name>.azure-api.net
 // (and the sovereign clouds' equivalents).
-var gatewayHost = regexp.MustCompile(`(?i)^([a-z][a-z0-9-]{0,48}[a-z0-9])\.azure-api\.(net|us|cn)$`)
+var gatewayHost = wire.NewLazyRegexp(`(?i)^([a-z][a-z0-9-]{0,48}[a-z0-9])\.azure-api\.(net|us|cn)$`)
 
 // ServiceNameFromHost is the APIM instance's name when host is its default
 // gateway host, "" otherwise (a custom domain says nothing).
 func ServiceNameFromHost(host string) string {
-	if m := gatewayHost.FindStringSubmatch(host); m != nil {
+	if m := gatewayHost.Regexp().FindStringSubmatch(host); m != nil {
 		return strings.ToLower(m[1])
 	}
 	return ""
@@ -144,11 +145,11 @@ func (n NamedValue) SecretEquals(s string) bool {
 	return n.sealed != nil && s != "" && subtle.ConstantTimeCompare([]byte(n.sealed.v), []byte(s)) == 1
 }
 
-var guidShape = regexp.MustCompile(`^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$`)
+var guidShape = wire.NewLazyRegexp(`^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$`)
 
 // SecretIsGUID reports a secret shaped like a GUID: the portal's "Secret
 // ID" pasted where the secret's Value belongs.
-func (n NamedValue) SecretIsGUID() bool { return n.sealed != nil && guidShape.MatchString(n.sealed.v) }
+func (n NamedValue) SecretIsGUID() bool { return n.sealed != nil && guidShape.Regexp().MatchString(n.sealed.v) }
 
 // SecretEmpty reports a secret read as empty.
 func (n NamedValue) SecretEmpty() bool { return n.sealed != nil && strings.TrimSpace(n.sealed.v) == "" }

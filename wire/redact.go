@@ -293,11 +293,10 @@ func replaceGroup(s string, lre *LazyRegexp, g int, fn func(string) string) stri
 	return b.String()
 }
 
-// isErrorNumber reports whether v is a short number: no grant or secret is.
 // replaceJSONValue is replaceGroup for a pattern whose group 1 is the
 // `"key": "` prefix and group 2 the value; fn sees both.
-func replaceJSONValue(s string, re *regexp.Regexp, fn func(prefix, v string) string) string {
-	idx := re.FindAllStringSubmatchIndex(s, -1)
+func replaceJSONValue(s string, lre *LazyRegexp, fn func(prefix, v string) string) string {
+	idx := lre.Regexp().FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s
 	}
@@ -327,6 +326,7 @@ func isErrorName(prefix, v string) bool {
 	return true
 }
 
+// isErrorNumber reports whether v is a short number: no grant or secret is.
 func isErrorNumber(v string) bool {
 	if len(v) == 0 || len(v) > 9 {
 		return false
