@@ -149,7 +149,9 @@ var guidShape = wire.NewLazyRegexp(`^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F
 
 // SecretIsGUID reports a secret shaped like a GUID: the portal's "Secret
 // ID" pasted where the secret's Value belongs.
-func (n NamedValue) SecretIsGUID() bool { return n.sealed != nil && guidShape.Regexp().MatchString(n.sealed.v) }
+func (n NamedValue) SecretIsGUID() bool {
+	return n.sealed != nil && guidShape.Regexp().MatchString(n.sealed.v)
+}
 
 // SecretEmpty reports a secret read as empty.
 func (n NamedValue) SecretEmpty() bool { return n.sealed != nil && strings.TrimSpace(n.sealed.v) == "" }
