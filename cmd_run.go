@@ -446,7 +446,7 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	rep.RewriteStrings(red.String)
 	out := red.Writer(a.stdout)
-	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
+	if err := report.Render(s.output, out, rep, report.Options{Color: s.color, Verbose: s.verbose}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}
 	}
 	if err := writeOutputs(outs, rep, red.Writer); err != nil {

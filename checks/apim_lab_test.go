@@ -23,7 +23,8 @@ func TestConfigChecksOnTheLab(t *testing.T) {
 	}{
 		{fault: "sku-consumption", check: "apim-service", finding: "apim-sku-consumption", section: SecPart1, status: report.Fail},
 		{fault: "keyvault-refresh-failed", check: "apim-named-values", finding: "apim-keyvault-refresh-failed", section: SecNamedValues, status: report.Fail},
-		{fault: "mcp-api-subscription-required", check: "apim-apis", finding: "apim-mcp-subscription-required", section: SecCreateAPI, status: report.Fail},
+		{fault: "mcp-subscription-required", check: "apim-apis", finding: "apim-mcp-subscription-required", section: SecCreateAPI, status: report.Fail},
+		{fault: "oauth-proxy-subscription-required", check: "apim-apis", finding: "apim-proxy-subscription-required", section: SecOAuthProxyAPI, status: report.Fail},
 		{fault: "proxy-wrong-tenant", check: "apim-apis", finding: "apim-proxy-wrong-tenant", section: SecOAuthProxyAPI, status: report.Fail},
 		{fault: "named-value-secret-id", check: "apim-named-values", finding: "apim-secret-is-secret-id", section: SecNamedValues, status: report.Fail},
 		{fault: "arm-forbidden", check: "apim-service", finding: "arm-no-access", status: report.Skip},

@@ -188,7 +188,15 @@ func judgeResourceMetadataURL(env *Env, r *Result, raw string, fromContext7 bool
 // wantsSubscriptionKey recognises APIM's refusal for a missing
 // Ocp-Apim-Subscription-Key.
 func wantsSubscriptionKey(resp *wire.Response) bool {
-	return bytes.Contains(bytes.ToLower(resp.Body), []byte("subscription key"))
+	return missingSubscriptionKey(resp.StatusCode, resp.Body)
+}
+
+// missingSubscriptionKey recognises APIM's own 401 for a missing key
+// ("Access denied due to missing subscription key…"), which APIM answers
+// before any policy runs: every check that can meet it names it, so that
+// none blames the token for it.
+func missingSubscriptionKey(status int, body []byte) bool {
+	return status == 401 && bytes.Contains(bytes.ToLower(body), []byte("subscription key"))
 }
 
 // context7Refusal recognises the Context7 MCP server's 401: a JSON-RPC

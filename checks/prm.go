@@ -161,6 +161,9 @@ func reportNoPRM(env *Env, r *Result, cands []*prmCandidate) {
 	if firstErr != nil {
 		answered = append(answered, fmt.Sprintf("%s: %v", firstErr.url, firstErr.err))
 	}
+	if reportProxyKey(r, "GET", firstAnswer.resp) {
+		return
+	}
 	recordExchange(r, "", firstAnswer.resp)
 	r.Find("prm-not-found", "No URL an MCP client tries serves the metadata. "+strings.Join(answered, "; ")+".")
 }
@@ -291,4 +294,15 @@ func quotedList(v []string) string {
 		return "empty"
 	}
 	return fmt.Sprintf("%q", v)
+}
+
+// reportProxyKey reports the OAuth proxy API's demand for a subscription
+// key and returns true when resp is that refusal.
+func reportProxyKey(r *Result, what string, resp *wire.Response) bool {
+	if resp == nil || !missingSubscriptionKey(resp.StatusCode, resp.Body) {
+		return false
+	}
+	recordExchange(r, "", resp)
+	r.Find("oauth-proxy-subscription-required", fmt.Sprintf("%s %s answered 401 %s: the OAuth proxy API wants a subscription key, which no MCP client sends.", what, resp.URL, fmt.Sprintf("%q", excerpt(resp.Body, 160))))
+	return true
 }

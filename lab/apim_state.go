@@ -82,7 +82,8 @@ func (w *World) apim() apimState {
 	}
 	proxy := labAPI{
 		id: apiProxy, displayName: "OAuth Proxy", path: "",
-		serviceURL: w.AuthorityHost + "/" + proxyTenant + "/oauth2/v2.0",
+		serviceURL:           w.AuthorityHost + "/" + proxyTenant + "/oauth2/v2.0",
+		subscriptionRequired: w.Has("oauth-proxy-subscription-required"),
 	}
 	for _, op := range []labOperation{
 		{"prm-metadata", "prm-metadata", "GET", "/.well-known/oauth-protected-resource"},
@@ -101,7 +102,7 @@ func (w *World) apim() apimState {
 	s.apis = []labAPI{
 		{
 			id: apiMCP, displayName: "Context7 MCP", path: w.APIPath, serviceURL: w.Context7URL,
-			subscriptionRequired: w.Has("mcp-api-subscription-required"),
+			subscriptionRequired: w.Has("mcp-subscription-required"),
 			operations:           []labOperation{{"post-mcp", "MCP", "POST", "/mcp"}},
 		},
 		proxy,

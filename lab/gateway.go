@@ -69,11 +69,26 @@ func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g.route(rec, r)
 }
 
+// subscriptionKeyHeader is where APIM looks for a subscription key.
+const subscriptionKeyHeader = "Ocp-Apim-Subscription-Key"
+
+// gwMissingKey is APIM's answer, before any policy runs, to a request
+// without a key for an API whose subscription is required.
+const gwMissingKey = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+
 func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
-	// The instance's operations decide what is served (the state ARM shows).
+	// The instance's configuration decides what is served: the state ARM shows.
 	state := g.w.apim()
 	proxy := state.api(apiProxy)
+	api := proxy
+	if path == "/"+g.w.APIPath+"/mcp" || strings.HasPrefix(path, "/"+g.w.APIPath+"/") {
+		api = state.api(apiMCP)
+	}
+	if api.subscriptionRequired && r.Header.Get(subscriptionKeyHeader) == "" {
+		gwAPIMError(rw, http.StatusUnauthorized, gwMissingKey)
+		return
+	}
 	switch {
 	case path == "/.well-known/oauth-protected-resource" && proxy.hasOperation(r.Method, path):
 		g.protectedResourceMetadata(rw)
@@ -84,10 +99,6 @@ func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
 	case path == "/token" && proxy.hasOperation(r.Method, path):
 		g.tokenProxy(rw, r, proxy.serviceURL)
 	case path == "/"+g.w.APIPath+"/mcp" && state.api(apiMCP).hasOperation(r.Method, "/mcp"):
-		if state.api(apiMCP).subscriptionRequired && r.Header.Get("Ocp-Apim-Subscription-Key") == "" {
-			gwAPIMError(rw, http.StatusUnauthorized, "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.")
-			return
-		}
 		g.mcp(rw, r, state.gatewaySecretValue)
 	default:
 		// No operation matches: path-inserted well-knowns, openid-configuration,
@@ -260,6 +271,10 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, secret string) {
 		return
 	}
 	target, _ := url.Parse(g.w.Context7URL + "/mcp/oauth") // rewrite-uri template="/mcp/oauth"
+	if g.w.Has("rewrite-missing") {
+		// Without rewrite-uri, APIM keeps the operation's path: Context7's open /mcp.
+		target, _ = url.Parse(g.w.Context7URL + "/mcp")
+	}
 	target.RawQuery = r.URL.RawQuery
 	var modify func(*http.Response) error
 	if g.w.Has("sse-truncated") && gwIsInitialize(body) {

@@ -9,6 +9,7 @@
 #   c7doctor-action.sh save-cache  CACHE_FILE, CACHE_BEFORE, GH_TOKEN
 #   c7doctor-action.sh notify      IN_WEBHOOK_URL, the run's outputs
 #   c7doctor-action.sh verdict     EXIT_CODE, STATUS, BROKEN_CHECK
+#   c7doctor-action.sh facts FILE  the outputs' facts of a JSON report, as JSON
 #
 # Outside GitHub, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP may
 # point anywhere; they default to files in a temporary folder.
@@ -152,8 +153,9 @@ jq_outputs='
 def days:
   if type == "number" then floor
   elif type == "string" then
-    (try (tonumber | floor) catch
-      (try ((sub("\\.[0-9]+"; "") | sub("\\+00:00$"; "Z") | fromdateiso8601) - now | . / 86400 | floor) catch null))
+    . as $v
+    | (try ($v | tonumber | floor) catch
+        (try (($v | sub("\\.[0-9]+"; "") | sub("\\+00:00$"; "Z") | fromdateiso8601) - now | . / 86400 | floor) catch null))
   else null end;
 def first_of(f): [f][0];
 {
@@ -167,6 +169,11 @@ def first_of(f): [f][0];
              | select(. != null)] | min // ""),
   endpoint: (.target.mcp_endpoint // .target.gateway // "")
 }'
+
+# cmd_facts prints what the outputs are made of, read from a JSON report.
+cmd_facts() {
+	jq -c "$jq_outputs" "${1:?usage: c7doctor-action.sh facts REPORT.json}"
+}
 
 # cmd_run runs c7doctor once with every report written, appends the Markdown
 # to the job summary and sets the outputs. It never fails the step: the
@@ -183,9 +190,12 @@ cmd_run() {
 	local args=(run --out "junit=$dir/c7doctor.xml" --out "markdown=$dir/c7doctor.md" --out "json=$dir/c7doctor.json")
 	local pii=${IN_REDACT_PII:-auto}
 	if [ "$pii" = auto ]; then
-		pii=false
-		# Artifacts and summaries of a public repository are public.
-		[ "${IN_REPO_VISIBILITY:-}" = public ] && pii=true
+		# Artifacts and summaries of a public repository are public; where
+		# the event does not say (a schedule may not), redact.
+		case "${IN_REPO_VISIBILITY:-}" in
+		private | internal) pii=false ;;
+		*) pii=true ;;
+		esac
 	fi
 	if truthy "${IN_HAR:-}"; then
 		args+=(--trace "$dir/c7doctor.har")
@@ -199,7 +209,7 @@ cmd_run() {
 	output exit-code "$code"
 
 	local report="$dir/c7doctor.json" facts=""
-	if [ -s "$report" ] && facts=$(jq -c "$jq_outputs" "$report" 2>/dev/null); then
+	if [ -s "$report" ] && facts=$(cmd_facts "$report" 2>/dev/null); then
 		output status "$(jq -r .status <<<"$facts")"
 		output broken-check "$(jq -r .broken <<<"$facts")"
 		output secret-expires-in-days "$(jq -r .expires <<<"$facts")"
@@ -302,6 +312,7 @@ save-cache) cmd_save_cache ;;
 notify) cmd_notify ;;
 verdict) cmd_verdict ;;
 message) message ;;
+facts) cmd_facts "${2:-}" ;;
 *)
 	echo "usage: $0 install|run|save-cache|notify|verdict" >&2
 	exit 2

@@ -134,6 +134,12 @@ grep -qF "$(base64 -d <<<"$cache" | jq -r '.RefreshToken[].secret' | head -n 1)"
 
 step verdict EXIT_CODE=0 STATUS=pass
 expect "healthy verdict" "$step_code" 0
+
+echo "-- the next run, from the cache saved back, in a private repository"
+step run IN_BIN="$path" C7DOCTOR_CONFIG="$work/healthy/c7doctor.yaml" C7DOCTOR_REQUIRE="$require" \
+	IN_MSAL_CACHE="$(cat "$work/gh.stdin")" IN_REPORT_DIR="$work/reports-next" IN_REPO_VISIBILITY=private
+expect "next run exit-code" "$(out run exit-code)" 0
+grep -q "ada@" "$work/reports-next/c7doctor.json" || fail "redact-pii auto redacted a private repository's report"
 stop_lab
 
 echo "-- lab with --fault obo-no-consent: fails at obo, tells the webhook"
@@ -147,6 +153,10 @@ expect "broken status" "$(out run status)" fail
 expect "broken broken-check" "$(out run broken-check)" obo
 expect "broken guide-section" "$(out run guide-section)" "OBO exchange returns AADSTS50013 or AADSTS65001"
 [ -s "$work/reports-broken/c7doctor.xml" ] || fail "broken: no JUnit report"
+# redact-pii auto, and no visibility known: the lab user's name is not in the reports.
+if grep -qE "ada@|Ada Lab" "$work/reports-broken"/*; then
+	fail "redact-pii auto: the user's name or email reached a report"
+fi
 [ ! -e "$work/reports-broken/c7doctor.har" ] || fail "broken: a HAR nobody asked for"
 stop_lab
 
@@ -178,6 +188,15 @@ for code in 2 3 ""; do
 	step verdict EXIT_CODE="$code"
 	expect "verdict of exit '$code'" "$step_code" 1
 done
+
+echo "-- secret-expires-in-days, from whatever evidence names a secret's expiry"
+in10=$(date -u -d "+10 days +1 hour" +%Y-%m-%dT%H:%M:%S.123Z)
+jq --arg d "$in10" '.checks[0].evidence.secret_expires = $d | .checks[1].evidence.secret_expires_in_days = "42"' \
+	"$work/reports-healthy/c7doctor.json" >"$work/expiry.json"
+expect "expiry from a date and a day count" "$(bash "$action" facts "$work/expiry.json" | jq -r .expires)" 10
+jq '.checks[0].evidence.gateway_secret_expiry = "soon" | .checks[1].evidence = null' "$work/reports-healthy/c7doctor.json" >"$work/expiry.json"
+expect "expiry unreadable" "$(bash "$action" facts "$work/expiry.json" | jq -r .expires)" ""
+expect "no expiry evidence" "$(bash "$action" facts "$work/reports-healthy/c7doctor.json" | jq -r .expires)" ""
 
 echo "-- az-token without gateway-app-id is refused before any request"
 cat >"$work/fakebin/az" <<EOF
