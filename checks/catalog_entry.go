@@ -30,7 +30,7 @@ type Entry struct {
 }
 
 // Catalog is every finding the tool can emit, keyed by id.
-var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries)
+var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, apimEntries)
 
 func buildCatalog(groups ...[]Entry) map[string]Entry {
 	out := map[string]Entry{}

@@ -33,6 +33,9 @@ type Config struct {
 	UpstreamProbe   bool
 
 	Subscription, ResourceGroup, APIMName string
+	// ReadSecrets lets the named-values check read secret values (listValue)
+	// to compare them in memory; they are never shown.
+	ReadSecrets bool
 
 	// Flow is how gateway-token signs a person in: FlowDeviceCode (the
 	// default) or FlowBrowser, the authorization-code route MCP clients take.

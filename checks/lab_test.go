@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/report"
@@ -50,8 +51,8 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
-	red.Secret(cfg.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream}})
+	red.Secret(cfg.GatewaySecret, w.ReaderSecret)
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		stderr = io.Discard
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr:      red.Writer(stderr),
@@ -82,6 +83,7 @@ func labConfig(t testing.TB, s lab.Settings) *Config {
 		AuthorityHost: s.AuthorityHost, GatewaySecretFile: s.GatewaySecretFile, GatewaySecret: string(secret),
 		Upstream: s.Upstream, ProtocolVersion: DefaultProtocolVersion, Call: s.Call, UpstreamProbe: s.UpstreamProbe,
 		CacheFile: s.CacheFile, Timeout: 2 * time.Second, Deadline: 45 * time.Second, DeviceCode: true,
+		Subscription: s.Subscription, ResourceGroup: s.ResourceGroup, APIMName: s.APIMName, ReadSecrets: s.ReadSecrets,
 	}
 }
 
@@ -122,4 +124,18 @@ func findingIDs(rep *report.Report, check string) []string {
 		out = append(out, f.ID)
 	}
 	return out
+}
+
+// labARM is the lab's management plane read as `run --lab` reads it: the
+// reader service principal's client-secret credential on the run's client.
+func labARM(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
+	t.Helper()
+	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout, Cloud: azure.Cloud{
+		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience,
+	}}
+	cred, err := azure.SecretCredential(w.TenantID, w.ReaderAppID, w.ReaderSecret, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return azure.NewReader(cred, o)
 }

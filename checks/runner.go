@@ -28,6 +28,9 @@ type Check struct {
 	Run   func(ctx context.Context, env *Env, r *Result)
 	// PersonTime checks may wait for a person; they get no per-check timeout.
 	PersonTime bool
+	// Prefetch, when set, starts the check's reads before the first check
+	// runs, so that slow reads (ARM) overlap the journey.
+	Prefetch func(ctx context.Context, env *Env)
 }
 
 // Selection narrows a run: Only runs those and what they need; Skip skips
@@ -132,6 +135,11 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 	defer env.deadline.stop()
 
 	notRun := sel.selected(all)
+	for _, c := range all {
+		if c.Prefetch != nil && notRun[c.ID] == "" {
+			c.Prefetch(ctx, env)
+		}
+	}
 	status := map[string]report.Status{}
 	cov := &report.Coverage{Tested: []string{}, Untested: []report.Untested{}, Next: []string{}}
 	noInput := map[string]bool{} // checks skipped for lack of input

@@ -21,4 +21,8 @@ type State struct {
 	Token     TokenState
 	OBO       OBOState
 	MCP       MCPState
+
+	// APIM is the configuration read from ARM; it alone is written by
+	// another goroutine, and read only after its done channel closes.
+	APIM apimRead
 }

@@ -5,7 +5,7 @@ import "sort"
 // Fault is a named switch that breaks the world the way the guide says it breaks.
 type Fault struct {
 	Name      string
-	Area      string // tenant, context7, gateway
+	Area      string // tenant, context7, gateway, apim (the instance's configuration)
 	Behaviour string // what goes over the wire
 	Guide     string // the guide section it exercises
 }
@@ -43,6 +43,11 @@ var faults = []Fault{
 	{"oauth-proxy-subscription-required", "gateway", "the OAuth proxy API requires a subscription key: 401 on the metadata, /authorize and /token", "Step 1: Create the OAuth proxy API at the host root"},
 	{"rewrite-missing", "gateway", "the policy has no rewrite-uri: requests go to Context7's open /mcp, which takes the OBO token for an API key", "Step 3: Attach the OBO policy"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
+	{"sku-consumption", "apim", "the instance is on the Consumption tier (ARM shows sku Consumption)", "Part 1: Provision API Management"},
+	{"keyvault-refresh-failed", "apim", "the Key Vault-backed client secret's last refresh failed (Forbidden); the gateway still uses the old value", "Step 1: Store credentials as named values"},
+	{"proxy-wrong-tenant", "apim", "the OAuth proxy API's service URL names another tenant: /token goes there", "Step 1: Create the OAuth proxy API at the host root"},
+	{"named-value-secret-id", "apim", "the client-secret named value holds the secret's ID (a GUID): APIM's OBO exchange is refused", "Step 1: Store credentials as named values"},
+	{"arm-forbidden", "apim", "the management plane answers 403 AuthorizationFailed: the reader has no role on the instance", "Part 1: Provision API Management"},
 }
 
 // Faults lists every fault switch, in a stable order.
@@ -58,6 +63,8 @@ func areaOrder(a string) int {
 		return 0
 	case "context7":
 		return 1
+	case "apim":
+		return 3
 	}
 	return 2
 }

@@ -47,7 +47,7 @@ type application struct {
 	appID  string
 	name   string
 	public bool     // "Allow public client flows": device code and PKCE without a secret
-	secret bool     // holds a client secret (the gateway app's is World.GatewaySecret)
+	secret bool     // holds a client secret (see secretOf)
 	scopes []string // delegated scopes it exposes
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
 	// firstParty apps are Microsoft's: their redirect URIs are Microsoft's
@@ -87,11 +87,20 @@ func (t *tenant) applications() []application {
 		{appID: w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope},
 			redirects: gatewayRedirects, preAuthorized: preAuthorized},
 		{appID: w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}, preAuthorized: []string{w.GatewayAppID}},
+		{appID: w.ReaderAppID, name: "c7doctor reader", secret: true},
 	}
 	if !w.Has("client-unknown") {
 		apps = append(apps, application{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, redirects: firstParty})
 	}
 	return apps
+}
+
+// secretOf is the client secret an app holds.
+func (t *tenant) secretOf(a application) string {
+	if strings.EqualFold(a.appID, t.w.ReaderAppID) {
+		return t.w.ReaderSecret
+	}
+	return t.w.GatewaySecret
 }
 
 func (t *tenant) app(appID string) (application, bool) {

@@ -14,6 +14,7 @@ const (
 	grantJWTBearer  = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	grantRefresh    = "refresh_token"
 	grantAuthCode   = "authorization_code"
+	grantClient     = "client_credentials"
 	// refreshPrefix starts every refresh token, as Entra's start "1.A".
 	refreshPrefix = "1.AXEA"
 )
@@ -87,6 +88,8 @@ func (t *tenant) token(rw http.ResponseWriter, r *http.Request) error {
 		resp, err = t.authorizationCodeGrant(form, client, now)
 	case grantJWTBearer:
 		resp, err = t.onBehalfOfGrant(form, client, now)
+	case grantClient:
+		resp, err = t.clientCredentialsGrant(form, client, now)
 	default:
 		return errUnsupportedGrant(grant)
 	}
@@ -112,7 +115,7 @@ func (t *tenant) authenticateClient(form url.Values, client application, needSec
 		}
 		return errInvalidClientSecret()
 	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(t.w.GatewaySecret)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(t.secretOf(client))) != 1 {
 		return errInvalidClientSecret()
 	}
 	return nil

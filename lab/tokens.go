@@ -188,7 +188,10 @@ func (w *World) MintToken(claims map[string]any) string {
 // signed, and every refresh token, device code and authorization code. A
 // test greps c7doctor's output for each.
 func (w *World) Secrets() []string {
-	out := []string{w.GatewaySecret}
+	out := []string{w.GatewaySecret, w.ReaderSecret}
+	if w.Has("named-value-secret-id") {
+		out = append(out, w.apim().gatewaySecretValue)
+	}
 	if w.tenant == nil {
 		return out
 	}

@@ -154,12 +154,16 @@ type Tool struct {
 
 // Target is what was checked.
 type Target struct {
-	Gateway      string   `json:"gateway"`
-	MCPEndpoint  string   `json:"mcp_endpoint"`
-	Tenant       string   `json:"tenant"`
-	GatewayAppID string   `json:"gateway_app_id"`
-	MCPAPIAppID  string   `json:"mcp_api_app_id"`
-	Inferred     []string `json:"inferred"`
+	Gateway      string `json:"gateway"`
+	MCPEndpoint  string `json:"mcp_endpoint"`
+	Tenant       string `json:"tenant"`
+	GatewayAppID string `json:"gateway_app_id"`
+	MCPAPIAppID  string `json:"mcp_api_app_id"`
+	// The APIM instance in Azure Resource Manager, when known.
+	Subscription  string   `json:"subscription,omitempty"`
+	ResourceGroup string   `json:"resource_group,omitempty"`
+	APIMName      string   `json:"apim_name,omitempty"`
+	Inferred      []string `json:"inferred"`
 }
 
 // Summary counts checks by status.

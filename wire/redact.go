@@ -206,7 +206,13 @@ func (r *Redactor) removeByPatternLocked(s string) string {
 		r.learnForm(v)
 		return Redacted
 	})
-	s = replaceGroup(s, neverJSON, 2, func(v string) string { r.learnEscaped(v); return Redacted })
+	s = replaceJSONValue(s, neverJSON, func(key, v string) string {
+		if isErrorName(key, v) {
+			return v // ARM's and Key Vault's "code": "AuthorizationFailed", not a grant
+		}
+		r.learnEscaped(v)
+		return Redacted
+	})
 	s = replaceGroup(s, neverJSONEs, 2, func(v string) string { r.learnEscaped(v); return Redacted })
 	// Tokens lose their signature (and are remembered, so the bare
 	// signature is removed anywhere else).
@@ -285,6 +291,39 @@ func replaceGroup(s string, lre *LazyRegexp, g int, fn func(string) string) stri
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// replaceJSONValue is replaceGroup for a pattern whose group 1 is the
+// `"key": "` prefix and group 2 the value; fn sees both.
+func replaceJSONValue(s string, lre *LazyRegexp, fn func(prefix, v string) string) string {
+	idx := lre.Regexp().FindAllStringSubmatchIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		b.WriteString(s[last:m[4]])
+		b.WriteString(fn(s[m[2]:m[3]], s[m[4]:m[5]]))
+		last = m[5]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isErrorName reports an error code in a JSON "code" field: a word in
+// CamelCase (ARM's AuthorizationFailed, Key Vault's Forbidden). An OAuth
+// authorization code is never letters alone.
+func isErrorName(prefix, v string) bool {
+	if !strings.HasPrefix(strings.ToLower(prefix), `"code"`) || len(v) < 4 || len(v) > 64 || v[0] < 'A' || v[0] > 'Z' {
+		return false
+	}
+	for _, c := range v {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // isErrorNumber reports whether v is a short number: no grant or secret is.
