@@ -118,7 +118,7 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 	if serr != nil {
 		return back(serr)
 	}
-	if t.w.Has("client-not-authorized") && scopes.hasResource {
+	if (t.w.Has("client-not-authorized") && scopes.hasResource) || !t.clientAllowed(client, scopes) {
 		return back(errClientNotAuthorized(client.appID, client.name, scopes.resourceForm, scopes.resource.appID))
 	}
 	method := q.Get("code_challenge_method")

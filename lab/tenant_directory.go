@@ -27,14 +27,15 @@ type application struct {
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
 }
 
-// applications are the registrations the guide creates, plus the Azure CLI
-// that Part 6 Step 1 pre-authorizes.
+// applications are the registrations the token endpoint knows, as the
+// directory holds them: the guide's two apps and the Microsoft clients
+// Part 2 Step 3 and Part 6 Step 1 pre-authorize.
 func (t *tenant) applications() []application {
-	return []application{
-		{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true},
-		{appID: t.w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope}},
-		{appID: t.w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}},
+	var out []application
+	for _, a := range t.w.dir.apps {
+		out = append(out, application{appID: a.appID, name: a.name, public: a.public, secret: len(a.secrets) > 0, scopes: a.scopeValues(), family: a.family})
 	}
+	return out
 }
 
 func (t *tenant) app(appID string) (application, bool) {
@@ -86,6 +87,10 @@ func (t *tenant) parseScopes(raw string) (scopeRequest, *entraError) {
 		}
 		app, ok := t.app(m[2])
 		if !ok || !isGUID(m[2]) {
+			return req, errResourceNotFound(form)
+		}
+		if d := t.w.dir.app(app.appID); d != nil && !d.firstParty && !d.hasSP {
+			// Registered, but never instantiated in the tenant.
 			return req, errResourceNotFound(form)
 		}
 		name := m[3]
@@ -147,4 +152,23 @@ func (r scopeRequest) echo(scp []string) string {
 		out = append(out, r.resourceForm+"/"+s)
 	}
 	return strings.Join(append(out, r.resourceForm+"/.default"), " ")
+}
+
+// clientAllowed reports whether client may ask a user for the scopes
+// without an admin's say: the resource itself, a client the resource
+// pre-authorizes (Part 2 Step 3, Part 6 Step 1), or one an admin consented.
+func (t *tenant) clientAllowed(client application, scopes scopeRequest) bool {
+	if !scopes.hasResource || strings.EqualFold(client.appID, scopes.resource.appID) {
+		return true
+	}
+	res := t.w.dir.app(scopes.resource.appID)
+	if res == nil || res.firstParty || res.preAuthorizes(client.appID, scopes.names) {
+		return true
+	}
+	for _, s := range scopes.granted() {
+		if !t.w.dir.consented(client.appID, res.appID, s) {
+			return false
+		}
+	}
+	return true
 }
