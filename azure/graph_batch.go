@@ -323,4 +323,4 @@ func (a *Apps) ErrorNames() []string {
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-func lower(s string) string       { return strings.ToLower(s) }
+func lower(s string) string      { return strings.ToLower(s) }

@@ -12,8 +12,8 @@ type Application struct {
 	IdentifierURIs []string `json:"identifierUris"`
 	API            struct {
 		// RequestedAccessTokenVersion null or 1 means v1 tokens.
-		RequestedAccessTokenVersion *int                        `json:"requestedAccessTokenVersion"`
-		OAuth2PermissionScopes      []PermissionScope           `json:"oauth2PermissionScopes"`
+		RequestedAccessTokenVersion *int                       `json:"requestedAccessTokenVersion"`
+		OAuth2PermissionScopes      []PermissionScope          `json:"oauth2PermissionScopes"`
 		PreAuthorizedApplications   []PreAuthorizedApplication `json:"preAuthorizedApplications"`
 	} `json:"api"`
 	RequiredResourceAccess []RequiredResourceAccess `json:"requiredResourceAccess"`

@@ -17,6 +17,11 @@ var All = []Check{
 	{ID: "mcp-initialize", Title: "MCP initialize through the gateway", Needs: []string{"gateway-token"}, Run: runMCPInitialize},
 	{ID: "mcp-tools", Title: "MCP tools through the gateway", Needs: []string{"mcp-initialize"}, Run: runMCPTools},
 	{ID: "upstream", Title: "OBO token straight to Context7", Needs: []string{"obo"}, NeedsText: "--upstream-probe", Ready: needUpstreamProbe, Run: runUpstream},
+	// The configuration side: what Microsoft Graph holds explains what the wire showed.
+	{ID: "entra-gateway-app", Title: "APIM Gateway app registration (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraGatewayApp},
+	{ID: "entra-mcp-api-app", Title: "Context7 MCP API app registration (Graph)", NeedsText: "Graph read access, MCP API app id", Ready: needGraphAndMCPApp, Run: runEntraMCPAPIApp},
+	{ID: "entra-consent", Title: "Service principals and admin consent (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraConsent},
+	{ID: "entra-secret", Title: "Gateway app client secret expiry (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraSecret},
 }
 
 // NeedsOf describes what a check needs, for `c7doctor checks`.
@@ -64,6 +69,16 @@ func needUpstreamProbe(env *Env) string {
 	}
 	if env.Config.Upstream == "" {
 		return "needs --upstream"
+	}
+	return ""
+}
+
+func needGraphAndMCPApp(env *Env) string {
+	if why := needGraph(env); why != "" {
+		return why
+	}
+	if env.Config.MCPAPIAppID == "" {
+		return "needs the MCP API app id: set --mcp-api-app-id"
 	}
 	return ""
 }

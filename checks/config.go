@@ -34,6 +34,11 @@ type Config struct {
 
 	Subscription, ResourceGroup, APIMName string
 
+	// GraphEndpoint is Microsoft Graph's root for this cloud (the lab's own in the lab).
+	GraphEndpoint string
+	// SecretExpiryWarn is how long before its end a client secret is warned about.
+	SecretExpiryWarn time.Duration
+
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 

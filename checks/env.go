@@ -4,6 +4,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -12,9 +14,12 @@ import (
 type Env struct {
 	Config *Config
 	HTTP   *wire.Client
-	State  *State
-	Target *report.Target
-	Now    func() time.Time
+	// Credential gets tokens for the configuration side (Microsoft Graph);
+	// built once by the caller, nil when the run reads no configuration.
+	Credential azcore.TokenCredential
+	State      *State
+	Target     *report.Target
+	Now        func() time.Time
 	// Stderr is where a check may talk to a person (device-code prompt);
 	// the caller passes io.Discard when stderr is not a terminal.
 	Stderr io.Writer

@@ -16,7 +16,7 @@ const GatewayScopeName = "Mcp.Gateway.Access"
 // runGatewayClaims checks what APIM's validate-azure-ad-token checks, and
 // says for each claim what is wrong with it: signature, iss, aud, scp, tid,
 // oid, exp and nbf.
-func runGatewayClaims(_ context.Context, env *Env, r *Result) {
+func runGatewayClaims(ctx context.Context, env *Env, r *Result) {
 	tok := env.State.Token.Decoded
 	if tok == nil && env.State.GatewayToken != "" {
 		t, err := auth.Decode(env.State.GatewayToken)
@@ -52,7 +52,7 @@ func runGatewayClaims(_ context.Context, env *Env, r *Result) {
 	}
 
 	claimsKind(r, tok, env)
-	claimsIssuer(r, tok, env)
+	claimsIssuer(ctx, r, tok, env)
 	claimsAudience(r, tok, env)
 	claimsScope(r, tok)
 	claimsTenant(r, tok, env)
@@ -146,7 +146,7 @@ func expectedIssuer(env *Env) string {
 	return ""
 }
 
-func claimsIssuer(r *Result, tok *auth.Token, env *Env) {
+func claimsIssuer(ctx context.Context, r *Result, tok *auth.Token, env *Env) {
 	iss := tok.Claims.Iss
 	want := expectedIssuer(env)
 	switch {
@@ -155,7 +155,7 @@ func claimsIssuer(r *Result, tok *auth.Token, env *Env) {
 		if tok.Claims.HasAudience("api://" + env.Config.GatewayAppID) {
 			detail += " Its aud, api://" + env.Config.GatewayAppID + ", is the v1 form of the same app: v2 tokens name it by client id."
 		}
-		r.Find("token-v1-issuer", detail)
+		r.Find("token-v1-issuer", detail+graphCause(ctx, env, causeGatewayV1))
 	case want == "":
 		if auth.IssuerVersion(iss) != auth.V2 {
 			r.Find("token-wrong-issuer", fmt.Sprintf("iss is %q, not a v2 issuer (https://<authority-host>/<tenant-id>/v2.0).", iss))

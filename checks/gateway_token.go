@@ -163,7 +163,7 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 	}
 	if !cfg.DeviceCode {
 		if refreshRefused != nil {
-			findEntra(env, r, refreshRefused, "Refreshing the cached sign-in")
+			findEntra(ctx, env, r, refreshRefused, "Refreshing the cached sign-in")
 			return
 		}
 		r.Find("token-none", "No --token-file, no C7DOCTOR_TOKEN, no cached sign-in, and no terminal to sign in with a device code.")
@@ -172,7 +172,7 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 	}
 	if refreshRefused != nil {
 		// The cached sign-in is gone; a new one replaces it.
-		findEntra(env, r, refreshRefused, "Refreshing the cached sign-in", WithSeverity(report.Info))
+		findEntra(ctx, env, r, refreshRefused, "Refreshing the cached sign-in", WithSeverity(report.Info))
 	}
 	res, err := deviceCode(ctx, env, client, scopes)
 	if err != nil {
@@ -289,7 +289,7 @@ func deviceCodeFailed(ctx context.Context, env *Env, r *Result, err error) {
 		return
 	}
 	if e, ok := auth.EntraErrorFrom(err); ok {
-		findEntra(env, r, e, "The device code sign-in")
+		findEntra(ctx, env, r, e, "The device code sign-in")
 		return
 	}
 	r.Find("token-msal-failed", fmt.Sprintf("The device code sign-in failed: %v.", err))

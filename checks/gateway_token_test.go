@@ -35,12 +35,13 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: 2 * time.Second,
 		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
 	}
+	cfg.GraphEndpoint = w.GraphURL
 	if tweak != nil {
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
 	red.Secret(w.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway})
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, cfg.GraphEndpoint}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		stderr = io.Discard
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr: red.Writer(stderr),

@@ -39,17 +39,18 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 		CacheFile: files.Cache, Timeout: labTimeout(faults),
 		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
 	}
+	cfg.GraphEndpoint = w.GraphURL
 	if tweak != nil {
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
 	red.Secret(w.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream}})
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, cfg.GraphEndpoint}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now,
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr: nopWriter{},

@@ -62,7 +62,9 @@ func WithCommands(cmds ...string) FindingOption {
 
 // Find adds the catalog finding id with a detail that says what was seen.
 func (r *Result) Find(id, detail string, opts ...FindingOption) {
-	f := NewCommandData(r.env.Config).Finding(id, detail)
+	d := NewCommandData(r.env.Config)
+	graphCommandData(r.env, &d)
+	f := d.Finding(id, detail)
 	for _, o := range opts {
 		o(&f)
 	}

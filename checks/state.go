@@ -21,4 +21,7 @@ type State struct {
 	Token     TokenState
 	OBO       OBOState
 	MCP       MCPState
+	Graph     GraphState
+	// GraphRoundTrips counts the requests the Graph read made.
+	GraphRoundTrips int
 }

@@ -155,6 +155,11 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 			p, cut, _ := ReadLimited(b, prefixLimit)
 			b.Close()
 			ex.ReqBody = red.Prefix(string(p), prefixLimit, cut)
+			// Some GetBody (azcore's) rewinds and returns the very body the
+			// request sends: take a fresh one so the record has not used it up.
+			if fresh, err := req.GetBody(); err == nil {
+				req.Body = fresh
+			}
 		}
 	}
 	ex.ReqHeader = red.Headers(req.Header)

@@ -1,0 +1,198 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/c7doctor/c7doctor/azure"
+)
+
+// VSCodeClientID is VS Code's first-party client, which Part 2 Step 3
+// pre-authorizes on the Gateway app.
+const VSCodeClientID = "aebc6443-996d-45c2-90f0-388ff96faa56"
+
+// vscodeRedirectURIs are what VS Code asks to register for a server without
+// dynamic client registration (Part 7), on the public-client platform.
+var vscodeRedirectURIs = []string{"http://127.0.0.1:33418", "https://vscode.dev/redirect"}
+
+// runEntraGatewayApp judges the APIM Gateway app's registration (Part 2
+// Step 2, Part 2 Step 3's client list, Part 6 Step 1).
+func runEntraGatewayApp(ctx context.Context, env *Env, r *Result) {
+	apps := graphRead(ctx, env, r, "entra-gateway-app")
+	if apps == nil || readFailed(r, apps, azure.ReadGatewayApp) {
+		return
+	}
+	cfg := env.Config
+	a := apps.Gateway
+	if a == nil {
+		r.Find("entra-app-missing", fmt.Sprintf("No application in this tenant has app id %s (the --gateway-app-id): the APIM Gateway app of Part 2 Step 2 is registered elsewhere or under another id.", cfg.GatewayAppID), WithFix("Register the Context7 APIM Gateway app (Part 2 Step 2) or give its Application (client) ID with --gateway-app-id."))
+		return
+	}
+	appFacts(r, a)
+	judgeTokenVersion(r, a, "entra-gateway-token-v1")
+	judgeIdentifierURI(r, a, cfg.GatewayAppID, "entra-gateway-identifier-uri")
+	scope, ok := judgeScope(r, a, "Mcp.Gateway.Access", "entra-gateway-scope")
+	if ok {
+		judgeGatewayClients(env, r, a, scope)
+	}
+	judgeRedirects(r, a)
+	if a.SignInAudience != "" && a.SignInAudience != "AzureADMyOrg" {
+		r.Find("entra-sign-in-audience", fmt.Sprintf("signInAudience is %s: the guide registers both apps as single tenant (AzureADMyOrg).", a.SignInAudience))
+	}
+	if statusOf(r) == "pass" {
+		r.Summary("%s: v2 tokens, api://%s, Mcp.Gateway.Access, %d authorized client(s)", a.DisplayName, cfg.GatewayAppID, len(a.API.PreAuthorizedApplications))
+	}
+}
+
+// runEntraMCPAPIApp judges the Context7 MCP API app's registration (Part 2
+// Step 1 and its side of Step 3).
+func runEntraMCPAPIApp(ctx context.Context, env *Env, r *Result) {
+	apps := graphRead(ctx, env, r, "entra-mcp-api-app")
+	if apps == nil || readFailed(r, apps, azure.ReadMCPAPIApp) {
+		return
+	}
+	cfg := env.Config
+	a := apps.MCPAPI
+	if a == nil {
+		r.Find("entra-app-missing", fmt.Sprintf("No application in this tenant has app id %s (the --mcp-api-app-id): the Context7 MCP API app of Part 2 Step 1 is registered elsewhere or under another id.", cfg.MCPAPIAppID), WithFix("Register the Context7 MCP API app (Part 2 Step 1) or give its Application (client) ID with --mcp-api-app-id."))
+		return
+	}
+	appFacts(r, a)
+	judgeTokenVersion(r, a, "entra-mcp-api-token-v1")
+	judgeIdentifierURI(r, a, cfg.MCPAPIAppID, "entra-mcp-api-identifier-uri")
+	if scope, ok := judgeScope(r, a, "mcp.access", "entra-mcp-api-scope"); ok && !a.PreAuthorizes(cfg.GatewayAppID, scope.ID) {
+		r.Find("entra-gateway-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the MCP API app does not hold the APIM Gateway app (%s) with mcp.access (%s): without it, the OBO exchange depends on admin consent alone.", cfg.GatewayAppID, scope.ID),
+			WithCommands(preAuthorizeCommand(env, a, cfg.GatewayAppID, scope.ID)))
+	}
+	if a.SignInAudience != "" && a.SignInAudience != "AzureADMyOrg" {
+		r.Find("entra-sign-in-audience", fmt.Sprintf("signInAudience is %s: the guide registers both apps as single tenant (AzureADMyOrg).", a.SignInAudience))
+	}
+	if statusOf(r) == "pass" {
+		r.Summary("%s: v2 tokens, api://%s, mcp.access, the Gateway app pre-authorized", a.DisplayName, cfg.MCPAPIAppID)
+	}
+}
+
+func appFacts(r *Result, a *azure.Application) {
+	r.Evidence("app", a.DisplayName+" ("+a.AppID+", object "+a.ObjectID+")")
+	r.Evidence("requested_access_token_version", versionText(a))
+	r.Evidence("identifier_uris", listOr(a.IdentifierURIs))
+	var scopes []string
+	for _, s := range a.API.OAuth2PermissionScopes {
+		st := "enabled"
+		if !s.IsEnabled {
+			st = "disabled"
+		}
+		scopes = append(scopes, s.Value+" ("+st+")")
+	}
+	r.Evidence("scopes", listOr(scopes))
+	var pre []string
+	for _, p := range a.API.PreAuthorizedApplications {
+		pre = append(pre, p.AppID)
+	}
+	slices.Sort(pre)
+	r.Evidence("pre_authorized_clients", listOr(pre))
+	r.Evidence("sign_in_audience", a.SignInAudience)
+}
+
+func judgeTokenVersion(r *Result, a *azure.Application, id string) {
+	if a.TokenVersion() == 2 {
+		return
+	}
+	r.Find(id, fmt.Sprintf("api.requestedAccessTokenVersion of %s is %s: Entra issues it v1 tokens (iss https://sts.windows.net/<tenant-id>/), which APIM's validate-azure-ad-token and Context7 refuse.", a.DisplayName, versionText(a)))
+}
+
+func judgeIdentifierURI(r *Result, a *azure.Application, appID, id string) {
+	want := "api://" + appID
+	for _, u := range a.IdentifierURIs {
+		if strings.EqualFold(strings.TrimRight(u, "/"), want) {
+			return
+		}
+	}
+	r.Find(id, fmt.Sprintf("identifierUris of %s is [%s], without %s: scopes named api://%s/… resolve to no app.", a.DisplayName, strings.Join(a.IdentifierURIs, ", "), want, appID))
+}
+
+func judgeScope(r *Result, a *azure.Application, value, id string) (azure.PermissionScope, bool) {
+	s, ok := a.Scope(value)
+	switch {
+	case !ok:
+		var have []string
+		for _, s := range a.API.OAuth2PermissionScopes {
+			have = append(have, s.Value)
+		}
+		r.Find(id, fmt.Sprintf("api.oauth2PermissionScopes of %s holds no %s (it holds: %s).", a.DisplayName, value, listOr(have)))
+		return s, false
+	case !s.IsEnabled:
+		r.Find(id, fmt.Sprintf("The %s scope of %s (%s) is disabled: isEnabled is false.", value, a.DisplayName, s.ID))
+		return s, false
+	}
+	return s, true
+}
+
+// judgeGatewayClients checks the Gateway app's authorized client
+// applications: the client this run signs in with (the Azure CLI by
+// default, Part 6 Step 1) and VS Code (Part 2 Step 3).
+func judgeGatewayClients(env *Env, r *Result, a *azure.Application, scope azure.PermissionScope) {
+	cfg := env.Config
+	client := runClientID(cfg)
+	if !strings.EqualFold(client, cfg.GatewayAppID) && !a.PreAuthorizes(client, scope.ID) {
+		who := "the client c7doctor signs in with (--client-id " + client + ")"
+		if strings.EqualFold(client, AzureCLIClientID) {
+			who = "the Azure CLI (" + client + "), which c7doctor signs in as"
+		}
+		r.Find("entra-client-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the APIM Gateway app does not hold %s with Mcp.Gateway.Access (%s): its sign-in is refused (AADSTS65005) unless someone consents.", who, scope.ID),
+			WithCommands(preAuthorizeCommand(env, a, client, scope.ID)))
+	}
+	if !strings.EqualFold(client, VSCodeClientID) && !a.PreAuthorizes(VSCodeClientID, scope.ID) {
+		r.Find("entra-vscode-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the APIM Gateway app does not hold VS Code (%s) with Mcp.Gateway.Access (%s): VS Code users signing in with its first-party id are refused.", VSCodeClientID, scope.ID),
+			WithCommands(preAuthorizeCommand(env, a, VSCodeClientID, scope.ID)))
+	}
+}
+
+// preAuthorizeCommand is the az rest call that adds client to the app's
+// authorized client applications for scopeID, keeping the ones it has:
+// Graph replaces the whole list on PATCH.
+func preAuthorizeCommand(env *Env, a *azure.Application, client, scopeID string) string {
+	list := append([]azure.PreAuthorizedApplication(nil), a.API.PreAuthorizedApplications...)
+	added := false
+	for i, p := range list {
+		if strings.EqualFold(p.AppID, client) {
+			list[i].DelegatedPermissionIDs = append(slices.Clone(p.DelegatedPermissionIDs), scopeID)
+			added = true
+		}
+	}
+	if !added {
+		list = append(list, azure.PreAuthorizedApplication{AppID: client, DelegatedPermissionIDs: []string{scopeID}})
+	}
+	body, _ := json.Marshal(map[string]any{"api": map[string]any{"preAuthorizedApplications": list}})
+	d := NewCommandData(env.Config)
+	return fmt.Sprintf("az rest --method PATCH --uri %s/v1.0/applications/%s --headers Content-Type=application/json --body '%s'", d.GraphEndpoint, a.ObjectID, body)
+}
+
+// judgeRedirects checks the redirect URIs VS Code needs when it signs in
+// with the Gateway app's own id (Part 7): on the public-client platform; on
+// the web platform Entra demands a client secret (AADSTS7000218).
+func judgeRedirects(r *Result, a *azure.Application) {
+	var onWeb []string
+	for _, u := range vscodeRedirectURIs {
+		if slices.Contains(a.Web.RedirectURIs, u) {
+			onWeb = append(onWeb, u)
+		}
+	}
+	if len(onWeb) > 0 {
+		r.Find("entra-redirect-web-platform", fmt.Sprintf("web.redirectUris of the APIM Gateway app holds %s: on the web platform Entra demands a client secret at /token (AADSTS7000218), which VS Code does not have.", strings.Join(onWeb, ", ")))
+		return
+	}
+	r.Evidence("public_client_redirect_uris", listOr(a.PublicClient.RedirectURIs))
+	var missing []string
+	for _, u := range vscodeRedirectURIs {
+		if !slices.Contains(a.PublicClient.RedirectURIs, u) {
+			missing = append(missing, u)
+		}
+	}
+	if len(missing) > 0 {
+		r.Find("entra-redirect-missing", fmt.Sprintf("publicClient.redirectUris of the APIM Gateway app lacks %s: needed only when VS Code signs in with the Gateway app's own id (Part 7).", strings.Join(missing, ", ")))
+	}
+}

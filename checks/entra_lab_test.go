@@ -1,0 +1,25 @@
+package checks
+
+import (
+	"context"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/c7doctor/c7doctor/lab"
+)
+
+// labGraphCredential hands out the app-only tokens the lab's tenant would
+// issue a reader for its Graph stand-in.
+type labGraphCredential struct{ w *lab.World }
+
+func (c labGraphCredential) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	tok := c.w.MintToken(map[string]any{
+		"aud": c.w.GraphURL, "iss": c.w.IssuerV1(), "tid": c.w.TenantID, "ver": "1.0", "idtyp": "app",
+		"iat": now.Add(-5 * time.Minute).Unix(), "nbf": now.Add(-5 * time.Minute).Unix(), "exp": exp.Unix(),
+	})
+	return azcore.AccessToken{Token: tok, ExpiresOn: exp}, nil
+}
