@@ -16,8 +16,18 @@ func (a *app) explainCommand() *cli.Command {
 		Name:      "explain",
 		Usage:     "explain a finding, an Entra error code or a symptom",
 		UsageText: "c7doctor explain <finding-id | AADSTSnnnn | words...>\n   c7doctor explain --list",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "list", Usage: "list every finding c7doctor can report"}},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "list", Usage: "list every finding c7doctor can report"},
+			infoOutputFlag(),
+		},
 		Action: func(c *cli.Context) error {
+			asJSON, err := infoJSON(c)
+			if err != nil {
+				return err
+			}
+			if c.Bool("list") && asJSON {
+				return writeExplainJSON(a.stdout, "", checks.Entries())
+			}
 			if c.Bool("list") {
 				tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEVERITY\tCHECK\tTITLE")
@@ -31,8 +41,16 @@ func (a *app) explainCommand() *cli.Command {
 			}
 			query := strings.Join(c.Args().Slice(), " ")
 			entries := checks.Explain(query)
+			if asJSON {
+				if err := writeExplainJSON(a.stdout, query, entries); err != nil {
+					return err
+				}
+			}
 			if len(entries) == 0 {
 				return &exitError{code: 1, msg: fmt.Sprintf("explain: nothing matches %q (c7doctor explain --list shows every finding)", query)}
+			}
+			if asJSON {
+				return nil
 			}
 			data := checks.NewCommandData(&checks.Config{})
 			for i, e := range entries {
@@ -70,7 +88,14 @@ func (a *app) checksCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "checks",
 		Usage: "list the checks of a run, in order, with what each needs",
+		Flags: []cli.Flag{infoOutputFlag()},
 		Action: func(c *cli.Context) error {
+			if asJSON, err := infoJSON(c); err != nil || asJSON {
+				if err != nil {
+					return err
+				}
+				return writeChecksJSON(a.stdout, checks.All)
+			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
 			fmt.Fprintln(tw, "#\tID\tTITLE\tNEEDS")
 			for i, ch := range checks.All {
@@ -86,13 +111,33 @@ func (a *app) versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the version and commit c7doctor was built from",
 		Action: func(c *cli.Context) error {
-			v, commit := report.BuildInfo()
-			if commit != "" {
-				fmt.Fprintf(a.stdout, "c7doctor %s (commit %s)\n", v, commit)
-			} else {
-				fmt.Fprintf(a.stdout, "c7doctor %s\n", v)
-			}
-			return nil
+			_, err := fmt.Fprintln(a.stdout, versionLine())
+			return err
 		},
+	}
+}
+
+// versionLine is what both `c7doctor version` and `c7doctor --version` print.
+func versionLine() string {
+	v, commit := report.BuildInfo()
+	if commit != "" {
+		return fmt.Sprintf("c7doctor %s (commit %s)", v, commit)
+	}
+	return "c7doctor " + v
+}
+
+func infoOutputFlag() cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"}
+}
+
+// infoJSON reads -o of checks and explain.
+func infoJSON(c *cli.Context) (bool, error) {
+	switch o := c.String("output"); o {
+	case "text":
+		return false, nil
+	case "json":
+		return true, nil
+	default:
+		return false, usageError("%s: --output: expected text or json, got %q", c.Command.Name, o)
 	}
 }

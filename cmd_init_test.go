@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/report"
 )
 
@@ -52,13 +52,7 @@ func writeFile(t *testing.T, path string, data []byte) string {
 }
 
 func TestInitInfersFromTheGatewayAndRunReadsTheFile(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	w, err := lab.Start(ctx, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := labtest.Start(t, lab.Options{})
 	dir := t.TempDir()
 	ca := writeFile(t, filepath.Join(dir, "lab-ca.pem"), w.CAPEM)
 	secretFile := writeFile(t, filepath.Join(dir, "gateway-secret"), []byte(w.GatewaySecret))

@@ -31,6 +31,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gateway-app-id", Usage: "APIM Gateway app's client id (inferred from the PRM when not given)"},
 		&cli.StringFlag{Name: "mcp-api-app-id", Usage: "Context7 MCP API app's client id"},
 		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1)"},
+		&cli.StringSliceFlag{Name: "mcp-client", Usage: "another client MCP users sign in with, for client-authorize: CLIENT_ID or CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…] (repeatable; the Gateway app and VS Code are always asked about)"},
 		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
 		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
 		&cli.StringFlag{Name: "gateway-secret-file", Usage: "file holding the Gateway app's client secret (or set $C7DOCTOR_GATEWAY_SECRET; never a flag value)"},
@@ -48,7 +49,7 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per-request timeout"},
 		&cli.DurationFlag{Name: "deadline", Value: 2 * time.Minute, Usage: "deadline of the whole run (device-code waiting does not count)"},
 		&cli.BoolFlag{Name: "strict", Usage: "a warning fails the run (exit 1)"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours (a non-empty NO_COLOR too; CLICOLOR_FORCE forces them in text output)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print each exchange, redacted, to stderr"},
 		&cli.StringFlag{Name: "trace", Usage: "write every exchange, redacted, to FILE as HAR 1.2 (opens in browser developer tools; mode 0600)"},
 		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
@@ -135,7 +136,8 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Deadline <= 0 {
 		return nil, usageError("--deadline: expected a positive duration like 2m, got %s", cfg.Deadline)
 	}
-	if !c.Bool("lab") {
+	// With --lab, startLab has set the gateway from the lab's settings.
+	{
 		gw := strings.TrimSpace(c.String("gateway"))
 		if gw == "" {
 			return nil, usageError("--gateway: expected the APIM host, e.g. --gateway https://<name>.azure-api.net (or try --lab)")
@@ -148,11 +150,16 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		if path != "" && !c.IsSet("api-path") {
 			cfg.APIPath = path
 		}
-	} else if len(c.StringSlice("fault")) == 0 && c.IsSet("gateway") {
-		return nil, usageError("--gateway: not used with --lab (the lab is the gateway)")
 	}
 	if len(c.StringSlice("fault")) > 0 && !c.Bool("lab") {
 		return nil, usageError("--fault: only with --lab")
+	}
+	for _, v := range c.StringSlice("mcp-client") {
+		mc, err := parseMCPClient(v)
+		if err != nil {
+			return nil, usageError("--mcp-client: %v", err)
+		}
+		cfg.MCPClients = append(cfg.MCPClients, mc)
 	}
 	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
 		if v != "" && !guidPattern.MatchString(v) {
@@ -213,11 +220,31 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if err := s.sel.Validate(a.checkList); err != nil {
 		return nil, usageError("%v", err)
 	}
-	_, noColor := a.getenv("NO_COLOR")
-	s.color = !noColor && !c.Bool("no-color") && a.isTerminal(a.stdout)
+	s.color = a.colorWanted(s.output, c.Bool("no-color"))
 	cfg.DeviceCode = a.isTerminal(a.stdin) && a.isTerminal(a.stderr)
 	s.cfg = cfg
 	return s, nil
+}
+
+// parseMCPClient reads CLIENT_ID[=REDIRECT_URI;REDIRECT_URI…].
+func parseMCPClient(v string) (checks.MCPClient, error) {
+	id, uris, _ := strings.Cut(strings.TrimSpace(v), "=")
+	id = strings.TrimSpace(id)
+	if !guidPattern.MatchString(id) {
+		return checks.MCPClient{}, fmt.Errorf("expected a client id (a GUID), optionally =REDIRECT_URI;REDIRECT_URI, got %q", v)
+	}
+	mc := checks.MCPClient{ID: id}
+	for _, u := range strings.Split(uris, ";") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || !p.IsAbs() || p.Host == "" || p.Fragment != "" {
+			return checks.MCPClient{}, fmt.Errorf("expected absolute redirect URIs without a fragment, got %q", u)
+		}
+		mc.RedirectURIs = append(mc.RedirectURIs, u)
+	}
+	return mc, nil
 }
 
 // parseGateway accepts a host, an origin, or the full MCP URL.
@@ -259,6 +286,16 @@ func checkHTTPS(raw string) error {
 }
 
 func (a *app) runAction(c *cli.Context) error {
+	ctx := c.Context
+	var world *lab.World
+	if c.Bool("lab") {
+		w, cleanup, err := a.startLab(ctx, c)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		world = w
+	}
 	s, err := a.setup(c)
 	if err != nil {
 		return err
@@ -267,7 +304,6 @@ func (a *app) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Context
 	red := wire.NewRedactor()
 	if c.Bool("redact-pii") {
 		red.RedactPII()
@@ -277,18 +313,11 @@ func (a *app) runAction(c *cli.Context) error {
 		return err
 	}
 	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
-	if c.Bool("lab") {
-		w, cleanup, err := a.startLab(ctx, c, &s.cfg)
-		if err != nil {
-			trace.abandon()
-			return &exitError{code: report.ExitIncomplete, msg: err.Error()}
-		}
-		defer cleanup()
-		if labStarted != nil {
-			labStarted(w)
-		}
-		opts.RootCAs = w.CertPool
-		red.Secret(w.GatewaySecret)
+	if world != nil {
+		opts.RootCAs = world.CertPool
+		red.Secret(world.GatewaySecret)
+		// The lab approves device-code sign-ins by itself.
+		s.cfg.DeviceCode = true
 	}
 	red.Secret(s.cfg.GatewaySecret)
 	red.Secret(s.cfg.Token)
@@ -347,39 +376,37 @@ func (a *app) runAction(c *cli.Context) error {
 	return nil
 }
 
-// startLab serves the lab in-process and points the run at it.
-func (a *app) startLab(ctx context.Context, c *cli.Context, cfg *checks.Config) (*lab.World, func(), error) {
-	w, err := lab.Start(ctx, lab.Options{Faults: splitIDs(c.StringSlice("fault")), SlowDelay: 3 * cfg.Timeout})
+// startLab serves the lab in-process and points the run at it: the lab's
+// settings are applied as a config file would be, over every other source.
+func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(), error) {
+	faults := splitIDs(c.StringSlice("fault"))
+	if len(faults) == 0 && c.IsSet("gateway") {
+		return nil, nil, usageError("--gateway: not used with --lab (the lab is the gateway)")
+	}
+	timeout := c.Duration("timeout")
+	w, err := lab.Start(ctx, lab.Options{Faults: faults, SlowDelay: 3 * timeout})
 	if err != nil {
-		return nil, nil, usageError("--fault: %v", err)
+		return nil, nil, &exitError{code: report.ExitIncomplete, msg: "--fault: " + err.Error()}
 	}
 	dir, err := os.MkdirTemp("", "c7doctor-lab-")
 	if err != nil {
 		w.Close()
-		return nil, nil, fmt.Errorf("lab: %w", err)
+		return nil, nil, &exitError{code: report.ExitIncomplete, msg: "lab: " + err.Error()}
 	}
 	cleanup := func() {
 		w.Close()
 		os.RemoveAll(dir)
 	}
 	files, err := w.WriteFiles(dir)
+	if err == nil {
+		err = setValues(c, w.Settings(files))
+	}
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, nil, &exitError{code: report.ExitIncomplete, msg: err.Error()}
 	}
-	cfg.Gateway = w.GatewayURL
-	cfg.APIPath = w.APIPath
-	cfg.Tenant = w.TenantID
-	cfg.GatewayAppID = w.GatewayAppID
-	cfg.MCPAPIAppID = w.MCPAPIAppID
-	cfg.AuthorityHost = w.AuthorityHost
-	cfg.GatewaySecretFile = files.Secret
-	cfg.GatewaySecret = w.GatewaySecret
-	cfg.Upstream = w.UpstreamURL
-	cfg.Call = true
-	cfg.UpstreamProbe = true
-	cfg.CacheFile = files.Cache
-	cfg.DeviceCode = true
-	cfg.Lab = true
+	if labStarted != nil {
+		labStarted(w)
+	}
 	return w, cleanup, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 )
 
 // decodeGolden runs token decode and compares exit code, stdout and stderr
@@ -220,13 +221,8 @@ func readFile(t *testing.T, p string) string {
 
 // --verify with no --jwks-uri follows the issuer: the lab's tenant.
 func TestTokenDecodeVerifyThroughIssuer(t *testing.T) {
-	w, err := lab.Start(context.Background(), lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	ca := filepath.Join(t.TempDir(), "lab-ca.pem")
-	os.WriteFile(ca, w.CAPEM, 0o600)
+	w := labtest.Start(t, lab.Options{})
+	ca := labtest.Settings(t, w).CAFile
 	good := w.MintToken(w.UserTokenClaims(lab.DefaultUser))
 	res := runCLI(t, cliOpts{}, "token", "decode", good, "--verify", "--ca-file", ca, "--expect-aud", w.GatewayAppID, "--expect-v2")
 	if res.code != 0 || !strings.Contains(res.stdout, "✓ signature: verified with key ") {

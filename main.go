@@ -119,6 +119,10 @@ func (a *app) cli() *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v", err)
 		},
+		// --version is ours, not urfave/cli's: its printer is a package
+		// global and its -v would read like run's --verbose.
+		Flags:  []cli.Flag{&cli.BoolFlag{Name: "version", Usage: "print the version (as c7doctor version)"}},
+		Action: a.rootAction,
 		Commands: commandsWithUsageErrors(
 			a.runCommand(),
 			labCommand(a),
@@ -130,8 +134,22 @@ func (a *app) cli() *cli.App {
 			a.logoutCommand(),
 			a.completionCommand(),
 			a.completeCommand(),
+			a.manCommand(),
 		),
 	}
+}
+
+// rootAction runs when no command is named: --version, help, or an
+// unknown command (exit 2, like any bad invocation).
+func (a *app) rootAction(c *cli.Context) error {
+	switch {
+	case c.Bool("version"):
+		_, err := fmt.Fprintln(a.stdout, versionLine())
+		return err
+	case c.NArg() > 0:
+		return usageError("unknown command %q (c7doctor --help lists the commands)", c.Args().First())
+	}
+	return cli.ShowAppHelp(c)
 }
 
 // commandsWithUsageErrors makes a bad flag on any command one line on

@@ -93,12 +93,37 @@ func (a *app) applySettings(c *cli.Context, defaultConfig string) error {
 	return nil
 }
 
+// setValues sets flags from a struct whose yaml tags are flag names, over
+// every other source.
+func setValues(c *cli.Context, settings any) error {
+	data, err := yaml.Marshal(settings)
+	if err != nil {
+		return err
+	}
+	values, err := parseConfig("settings", data)
+	if err != nil {
+		return err
+	}
+	for k, vs := range values {
+		for _, v := range vs {
+			if err := c.Set(k, v); err != nil {
+				return fmt.Errorf("settings: %s: %w", k, err)
+			}
+		}
+	}
+	return nil
+}
+
 // readConfig reads a YAML mapping of flag names to scalars or lists.
 func readConfig(path string) (map[string][]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return parseConfig(path, data)
+}
+
+func parseConfig(path string, data []byte) (map[string][]string, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

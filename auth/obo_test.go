@@ -9,17 +9,8 @@ import (
 	"time"
 
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 )
-
-func startOBOLab(t *testing.T, faults ...string) *lab.World {
-	t.Helper()
-	w, err := lab.Start(context.Background(), lab.Options{Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
 
 func oboRequest(w *lab.World) OBORequest {
 	return OBORequest{
@@ -37,7 +28,7 @@ func oboContext(t *testing.T) context.Context {
 }
 
 func TestOnBehalfOf(t *testing.T) {
-	w := startOBOLab(t)
+	w := labtest.Start(t, lab.Options{})
 	req := oboRequest(w)
 	// Twice: a second exchange must work too (a persistent cache breaks it).
 	for i := 0; i < 2; i++ {
@@ -92,7 +83,7 @@ func TestOnBehalfOfRefusals(t *testing.T) {
 			if tt.fault != "" {
 				faults = []string{tt.fault}
 			}
-			w := startOBOLab(t, faults...)
+			w := labtest.Start(t, lab.Options{Faults: faults})
 			req := oboRequest(w)
 			if tt.mod != nil {
 				tt.mod(&req, w)

@@ -15,19 +15,10 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 )
 
 // These tests run the real MSAL against the lab's tenant.
-
-func startLab(t *testing.T, opts lab.Options) *lab.World {
-	t.Helper()
-	w, err := lab.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
 
 type secretLog struct {
 	mu  sync.Mutex
@@ -78,7 +69,7 @@ func gatewayScopes(w *lab.World) []string {
 }
 
 func TestDeviceCodeThenCacheThenRefresh(t *testing.T) {
-	w := startLab(t, lab.Options{})
+	w := labtest.Start(t, lab.Options{})
 	file := filepath.Join(t.TempDir(), "sub", "cache.json")
 	secrets := &secretLog{}
 
@@ -206,7 +197,7 @@ func TestDeviceCodeEntraErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w := startLab(t, lab.Options{Faults: c.faults})
+			w := labtest.Start(t, lab.Options{Faults: c.faults})
 			cl, _ := newClient(t, w, c.clientID(w), "", &secretLog{})
 			_, err := cl.DeviceCode(ctxFor(t), gatewayScopes(w), nil)
 			if err == nil {
@@ -224,7 +215,7 @@ func TestDeviceCodeEntraErrors(t *testing.T) {
 }
 
 func TestDeviceCodeCanceled(t *testing.T) {
-	w := startLab(t, lab.Options{Interactive: true})
+	w := labtest.Start(t, lab.Options{Interactive: true})
 	cl, _ := newClient(t, w, AzureCLIClientID, "", &secretLog{})
 	ctx, cancel := context.WithCancel(ctxFor(t))
 	_, err := cl.DeviceCode(ctx, gatewayScopes(w), func(DeviceCodePrompt) { cancel() })

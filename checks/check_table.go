@@ -8,6 +8,7 @@ var All = []Check{
 	{ID: "prm", Title: "Protected resource metadata", Run: runPRM},
 	{ID: "as-metadata", Title: "Authorization server metadata", Needs: []string{"prm"}, Run: runASMetadata},
 	{ID: "authorize-redirect", Title: "/authorize redirects to Entra", Run: runAuthorizeRedirect},
+	{ID: "client-authorize", Title: "Entra accepts the sign-in MCP clients start", Needs: []string{"authorize-redirect"}, NeedsText: "tenant, gateway app id", Ready: needTenantAndGatewayApp, Run: runClientAuthorize},
 	{ID: "token-proxy", Title: "/token forwards to Entra", Run: runTokenProxy},
 	{ID: "tenant-keys", Title: "Tenant discovery and signing keys", NeedsText: "tenant", Ready: needTenant, Run: runTenantKeys},
 	{ID: "gateway-token", Title: "Token for the gateway", NeedsText: "tenant, gateway app id", Ready: needTenantAndGatewayApp, Run: runGatewayToken, PersonTime: true},

@@ -39,13 +39,16 @@ type Config struct {
 	// SecretExpiryWarn is how long before its end a client secret is warned about.
 	SecretExpiryWarn time.Duration
 
+	// MCPClients are clients client-authorize asks about besides the
+	// Gateway app and VS Code (--mcp-client).
+	MCPClients []MCPClient
+
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 
 	// DeviceCode allows the interactive device-code flow: stdin and stderr
 	// are terminals, or the lab approves by itself.
 	DeviceCode bool
-	Lab        bool
 }
 
 // MCPEndpoint is <gateway>/<api-path>/mcp.

@@ -10,14 +10,6 @@ import (
 	"github.com/c7doctor/c7doctor/azure"
 )
 
-// VSCodeClientID is VS Code's first-party client, which Part 2 Step 3
-// pre-authorizes on the Gateway app.
-const VSCodeClientID = "aebc6443-996d-45c2-90f0-388ff96faa56"
-
-// vscodeRedirectURIs are what VS Code asks to register for a server without
-// dynamic client registration (Part 7), on the public-client platform.
-var vscodeRedirectURIs = []string{"http://127.0.0.1:33418", "https://vscode.dev/redirect"}
-
 // runEntraGatewayApp judges the APIM Gateway app's registration (Part 2
 // Step 2, Part 2 Step 3's client list, Part 6 Step 1).
 func runEntraGatewayApp(ctx context.Context, env *Env, r *Result) {
@@ -145,9 +137,12 @@ func judgeGatewayClients(env *Env, r *Result, a *azure.Application, scope azure.
 		r.Find("entra-client-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the APIM Gateway app does not hold %s with Mcp.Gateway.Access (%s): its sign-in is refused (AADSTS65005) unless someone consents.", who, scope.ID),
 			WithCommands(preAuthorizeCommand(env, a, client, scope.ID)))
 	}
-	if !strings.EqualFold(client, VSCodeClientID) && !a.PreAuthorizes(VSCodeClientID, scope.ID) {
-		r.Find("entra-vscode-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the APIM Gateway app does not hold VS Code (%s) with Mcp.Gateway.Access (%s): VS Code users signing in with its first-party id are refused.", VSCodeClientID, scope.ID),
-			WithCommands(preAuthorizeCommand(env, a, VSCodeClientID, scope.ID)))
+	for _, c := range expectedClients(cfg) {
+		if strings.EqualFold(c.ID, cfg.GatewayAppID) || strings.EqualFold(c.ID, client) || a.PreAuthorizes(c.ID, scope.ID) {
+			continue
+		}
+		r.Find("entra-mcp-client-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the APIM Gateway app does not hold %s (%s) with Mcp.Gateway.Access (%s): its users are refused at sign-in (AADSTS65005).", c.Name, c.ID, scope.ID),
+			WithCommands(preAuthorizeCommand(env, a, c.ID, scope.ID)))
 	}
 }
 
@@ -176,7 +171,7 @@ func preAuthorizeCommand(env *Env, a *azure.Application, client, scopeID string)
 // the web platform Entra demands a client secret (AADSTS7000218).
 func judgeRedirects(r *Result, a *azure.Application) {
 	var onWeb []string
-	for _, u := range vscodeRedirectURIs {
+	for _, u := range VSCodeRedirectURIs {
 		if slices.Contains(a.Web.RedirectURIs, u) {
 			onWeb = append(onWeb, u)
 		}
@@ -187,7 +182,7 @@ func judgeRedirects(r *Result, a *azure.Application) {
 	}
 	r.Evidence("public_client_redirect_uris", listOr(a.PublicClient.RedirectURIs))
 	var missing []string
-	for _, u := range vscodeRedirectURIs {
+	for _, u := range VSCodeRedirectURIs {
 		if !slices.Contains(a.PublicClient.RedirectURIs, u) {
 			missing = append(missing, u)
 		}

@@ -101,10 +101,10 @@ var entraEntries = []Entry{
 		},
 	},
 	{
-		ID: "entra-vscode-not-preauthorized", Title: "VS Code is not an authorized client of the Gateway app", Severity: report.Warning,
+		ID: "entra-mcp-client-not-preauthorized", Title: "An expected MCP client is not an authorized client of the Gateway app", Severity: report.Warning,
 		Section: SecPermChain, Check: "entra-gateway-app", AADSTS: []int{65005},
 		Fix: []string{
-			"APIM Gateway app → Expose an API → Authorized client applications → add aebc6443-996d-45c2-90f0-388ff96faa56 with the Mcp.Gateway.Access scope ticked (Part 2 Step 3). Not needed if VS Code users paste the Gateway app's own id (Part 7).",
+			"APIM Gateway app → Expose an API → Authorized client applications → add the client (VS Code: aebc6443-996d-45c2-90f0-388ff96faa56) with the Mcp.Gateway.Access scope ticked (Part 2 Step 3). Not needed for VS Code if its users paste the Gateway app's own id (Part 7). The command below keeps the clients already there.",
 		},
 	},
 	{

@@ -53,7 +53,7 @@ func TestEntraFaults(t *testing.T) {
 			wireCheck: "obo", wireFinding: "obo-consent", because: "there is no admin consent"},
 		{fault: "obo-no-consent", check: "entra-consent", finding: "entra-permission-missing", status: report.Fail, section: SecPermChain,
 			wireCheck: "obo", wireFinding: "obo-consent", because: "requiredResourceAccess does not list the MCP API's mcp.access"},
-		{fault: "vscode-not-preauthorized", check: "entra-gateway-app", finding: "entra-vscode-not-preauthorized", status: report.Warn, section: SecPermChain},
+		{fault: "vscode-not-preauthorized", check: "entra-gateway-app", finding: "entra-mcp-client-not-preauthorized", status: report.Warn, section: SecPermChain},
 		{fault: "cli-not-preauthorized", check: "entra-gateway-app", finding: "entra-client-not-preauthorized", status: report.Fail, section: SecAuthorizeCLI,
 			wireCheck: "gateway-token", wireFinding: "wrong-client-id", because: "client " + AzureCLIClientID + " is not among the APIM Gateway app's authorized client applications"},
 		{fault: "secret-expiring", check: "entra-secret", finding: "entra-secret-expiring", status: report.Warn, section: SecGatewayApp,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,55 +16,10 @@ import (
 
 	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
-
-// runOnWorld runs the checks against an existing lab world, configured as
-// runLab configures a run, so that two runs can share one tenant (and one
-// token cache). stderr receives what a person would see.
-func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, tweak func(*Config), stderr io.Writer) *labRun {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := &Config{
-		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
-		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, ClientID: AzureCLIClientID,
-		AuthorityHost: w.AuthorityHost, GatewaySecret: w.GatewaySecret,
-		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
-		CacheFile: filepath.Join(dir, "msal-cache.json"), Timeout: 2 * time.Second,
-		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
-	}
-	cfg.GraphEndpoint = w.GraphURL
-	if tweak != nil {
-		tweak(cfg)
-	}
-	red := wire.NewRedactor()
-	red.Secret(w.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, cfg.GraphEndpoint}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
-		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
-			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
-		Stderr: red.Writer(stderr),
-	}
-	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
-}
-
-func startWorld(t *testing.T, opts lab.Options) *lab.World {
-	t.Helper()
-	w, err := lab.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
 
 func check(t *testing.T, rep *report.Report, id string) report.Check {
 	t.Helper()
@@ -88,7 +42,7 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func TestGatewayTokenDeviceCodeThenCache(t *testing.T) {
-	w := startWorld(t, lab.Options{})
+	w := labtest.Start(t, lab.Options{})
 	cache := filepath.Join(t.TempDir(), "c7doctor", "msal-cache.json")
 	useCache := func(c *Config) { c.CacheFile = cache }
 	only := Selection{Only: []string{"gateway-claims"}}
@@ -201,7 +155,7 @@ func TestGatewayTokenWithoutTerminalSkipsForCI(t *testing.T) {
 }
 
 func TestGatewayTokenGivenForms(t *testing.T) {
-	w := startWorld(t, lab.Options{})
+	w := labtest.Start(t, lab.Options{})
 	good := w.MintToken(w.UserTokenClaims(lab.DefaultUser))
 	dir := t.TempDir()
 	azJSON, _ := json.Marshal(map[string]string{"accessToken": good, "expiresOn": "2026-01-01 10:00:00.000000", "tokenType": "Bearer"})
@@ -268,7 +222,7 @@ func (c *cancelOnPrompt) Write(p []byte) (int, error) {
 }
 
 func TestGatewayTokenCtrlCWhileWaiting(t *testing.T) {
-	w := startWorld(t, lab.Options{Interactive: true})
+	w := labtest.Start(t, lab.Options{Interactive: true})
 	ctx, cancel := context.WithCancelCause(testCtx(t))
 	defer cancel(nil)
 	run := runOnWorld(t, ctx, w, Selection{Only: []string{"gateway-claims"}}, func(c *Config) { c.NoCache = true }, &cancelOnPrompt{cancel: cancel})
@@ -287,7 +241,7 @@ func TestGatewayTokenCtrlCWhileWaiting(t *testing.T) {
 // No output format carries a token signature, a refresh token, a device
 // code or the gateway secret.
 func TestTokenSecretsNeverInOutput(t *testing.T) {
-	w := startWorld(t, lab.Options{})
+	w := labtest.Start(t, lab.Options{})
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	var talk bytes.Buffer
 	first := runOnWorld(t, testCtx(t), w, Selection{}, func(c *Config) { c.CacheFile = cache }, &talk)
@@ -365,7 +319,7 @@ func rewriteCache(t *testing.T, file string, badRefresh bool) {
 }
 
 func TestGatewayTokenRefresh(t *testing.T) {
-	w := startWorld(t, lab.Options{})
+	w := labtest.Start(t, lab.Options{})
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	only := Selection{Only: []string{"gateway-claims"}}
 	useCache := func(deviceCode bool) func(*Config) {

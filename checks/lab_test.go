@@ -2,10 +2,13 @@ package checks
 
 import (
 	"context"
+	"io"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -22,41 +25,58 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	w, err := lab.Start(context.Background(), lab.Options{Faults: faults, SlowDelay: 2 * time.Second})
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() { w.Close() })
-	files, err := w.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{
-		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
-		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, ClientID: AzureCLIClientID,
-		AuthorityHost: w.AuthorityHost, GatewaySecretFile: files.Secret, GatewaySecret: w.GatewaySecret,
-		Upstream: w.UpstreamURL, ProtocolVersion: "2025-06-18", Call: true, UpstreamProbe: true,
-		CacheFile: files.Cache, Timeout: labTimeout(faults),
-		Deadline: 45 * time.Second, DeviceCode: true, Lab: true,
-	}
+	w := labtest.Start(t, lab.Options{Faults: faults, SlowDelay: 2 * time.Second})
+	return runOnWorld(t, ctx, w, sel, func(c *Config) {
+		c.Timeout = labTimeout(faults)
+		if tweak != nil {
+			tweak(c)
+		}
+	}, nil)
+}
+
+// runOnWorld runs the checks against an existing lab world, configured from
+// the lab's settings as `c7doctor run --lab` is, so that two runs can share
+// one tenant. stderr receives what a person would see.
+func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, tweak func(*Config), stderr io.Writer) *labRun {
+	t.Helper()
+	cfg := labConfig(t, labtest.Settings(t, w))
 	cfg.GraphEndpoint = w.GraphURL
 	if tweak != nil {
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
-	red.Secret(w.GatewaySecret)
+	red.Secret(cfg.GatewaySecret)
 	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, cfg.GraphEndpoint}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stderr == nil {
+		stderr = io.Discard
 	}
 	env := &Env{
 		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
-		Stderr: nopWriter{},
+		Stderr: red.Writer(stderr),
 	}
-	rep := Run(ctx, env, All, sel)
-	return &labRun{World: w, Env: env, Report: rep}
+	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
+}
+
+// labConfig is the Config of a run with the lab's settings and c7doctor's
+// defaults; device code is allowed because the lab approves it by itself.
+func labConfig(t testing.TB, s lab.Settings) *Config {
+	t.Helper()
+	secret, err := os.ReadFile(s.GatewaySecretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Config{
+		Gateway: s.Gateway, APIPath: s.APIPath, Tenant: s.Tenant,
+		GatewayAppID: s.GatewayAppID, MCPAPIAppID: s.MCPAPIAppID, ClientID: AzureCLIClientID,
+		AuthorityHost: s.AuthorityHost, GatewaySecretFile: s.GatewaySecretFile, GatewaySecret: string(secret),
+		Upstream: s.Upstream, ProtocolVersion: "2025-06-18", Call: s.Call, UpstreamProbe: s.UpstreamProbe,
+		CacheFile: s.CacheFile, Timeout: 2 * time.Second, Deadline: 45 * time.Second, DeviceCode: true,
+	}
 }
 
 // labTimeout is roomy, so that a loaded CI machine running -race on two

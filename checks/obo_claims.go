@@ -70,7 +70,7 @@ func runOBOClaims(ctx context.Context, env *Env, r *Result) {
 	checkOBOTimes(env, r, c)
 	// Only the hosted Context7 insists on the public cloud's issuer; a
 	// stand-in (the lab, or a self-hosted server) validates its own.
-	if !cfg.Lab && forHostedContext7(cfg.Upstream) && !issuedByPublicCloud(c.Iss) {
+	if forHostedContext7(cfg.Upstream) && !issuedByPublicCloud(c.Iss) {
 		r.Find("obo-issuer-host", fmt.Sprintf("The OBO token's issuer is %s.", c.Iss))
 	}
 	if !r.Failed() {

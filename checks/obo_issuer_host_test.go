@@ -13,7 +13,6 @@ func TestOBOIssuerHostWarnsOnlyForHostedContext7(t *testing.T) {
 		"":                                   false, // the lab's own stand-in (set below)
 	} {
 		lr := runLab(t, Selection{Only: []string{"obo-claims"}}, func(c *Config) {
-			c.Lab = false
 			if upstream != "" {
 				c.Upstream = upstream
 			}

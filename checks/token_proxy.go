@@ -92,6 +92,35 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 		}
 	}
 	r.Summary("Entra answered through the gateway: %s, AADSTS%d (as expected for a made-up code)", entra.Error, entra.Codes[0])
+	probeTokenResource(ctx, env, r, target, form)
+}
+
+// probeTokenResource sends the made-up code again with the RFC 8707
+// resource a spec-following client adds, and tells Entra refusing the
+// parameter (before it looks at the code) from Entra refusing the code.
+func probeTokenResource(ctx context.Context, env *Env, r *Result, target string, form url.Values) {
+	resource := resourceParameter(env)
+	code := "c7doctor-not-a-code-" + randomURLSafe(12)
+	env.Redactor().Secret(code)
+	form.Set("code", code)
+	form.Set("resource", resource)
+	resp, err := env.HTTP.PostForm(ctx, target, form, wire.MetadataLimit)
+	if err != nil && (resp == nil || resp.StatusCode == 0) {
+		r.Evidence("with_resource", fmt.Sprintf("no answer: %v", err))
+		return
+	}
+	entra, ok := entraShaped(resp.Body, resp.StatusCode)
+	switch {
+	case !ok:
+		r.Evidence("with_resource", fmt.Sprintf("%s with %s", httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)))
+	case entra.Has(9010010) || entra.Has(901002) || entra.Error == "invalid_target":
+		r.Evidence("with_resource", "Entra refused the parameter: "+entra.Message())
+		r.Find("token-resource-refused", fmt.Sprintf(
+			"With resource=%s, as spec-following MCP clients send it, Entra refused the parameter before looking at the code: %s. A client that got a code cannot redeem it through this gateway.",
+			resource, strings.TrimSuffix(entra.Message(), ".")), WithEntra(entra.Codes, entra.TraceID, entra.CorrelationID))
+	default:
+		r.Evidence("with_resource", fmt.Sprintf("Entra refused the code (as expected), not resource: %s, AADSTS%d", entra.Error, entra.Code()))
+	}
 }
 
 func joinInts(v []int) string {

@@ -80,7 +80,7 @@ func (t *tenant) deviceCode(rw http.ResponseWriter, r *http.Request) error {
 	if serr != nil {
 		return serr
 	}
-	if t.w.Has("client-not-authorized") && scopes.hasResource {
+	if scopes.hasResource && !scopes.resource.preAuthorizes(client) {
 		return errClientNotAuthorized(client.appID, client.name, scopes.resourceForm, scopes.resource.appID)
 	}
 	g := &deviceGrant{
@@ -138,11 +138,6 @@ func (t *tenant) pollDeviceCode(code, clientID string, now time.Time) (*deviceGr
 		return nil, errAuthorizationDeclined()
 	case deviceApproved:
 		delete(t.devices, code)
-		// Consent is settled at sign-in: a client the resource does not
-		// pre-authorize, and no admin consented to, is refused then.
-		if !t.clientAllowed(g.client, g.scopes) {
-			return nil, errClientNotAuthorized(g.client.appID, g.client.name, g.scopes.resourceForm, g.scopes.resource.appID)
-		}
 		return g, nil
 	}
 	return nil, errAuthorizationPending()

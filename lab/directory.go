@@ -6,10 +6,6 @@ import (
 	"time"
 )
 
-// VSCodeAppID is VS Code's first-party client id, which Part 2 Step 3
-// pre-authorizes on the gateway app.
-const VSCodeAppID = "aebc6443-996d-45c2-90f0-388ff96faa56"
-
 // Fixed object and permission ids of the lab's directory, so that reports
 // are stable across runs.
 const (
@@ -40,7 +36,7 @@ type dirApp struct {
 	requires         map[string][]string
 	secrets          []dirSecret
 	public           bool // allow public client flows
-	publicRedirects  []string
+	redirects        []redirectURI
 	family           bool // a Microsoft first-party app (FOCI)
 	firstParty       bool // registered in Microsoft's tenant, not this one: no application object here
 	hasSP            bool
@@ -73,9 +69,6 @@ type directory struct {
 	grants []dirGrant
 }
 
-// vscodeRedirects are what VS Code asks an admin to register (Part 7).
-var vscodeRedirects = []string{"http://127.0.0.1:33418", "https://vscode.dev/redirect"}
-
 // newDirectory builds the guide's directory plus c7doctor's recommended
 // fixes, then applies the world's faults to it.
 func newDirectory(w *World, now time.Time) *directory {
@@ -88,11 +81,10 @@ func newDirectory(w *World, now time.Time) *directory {
 			VSCodeAppID:   {gatewayScopeID},
 			AzureCLIAppID: {gatewayScopeID},
 		},
-		requires:        map[string][]string{w.MCPAPIAppID: {mcpAPIScopeID}},
-		secrets:         []dirSecret{{keyID: gatewaySecretKeyID, name: "apim-obo", value: w.GatewaySecret, start: now.Add(-30 * 24 * time.Hour), end: now.Add(540 * 24 * time.Hour)}},
-		public:          true,
-		publicRedirects: vscodeRedirects,
-		hasSP:           true, spID: gatewaySPID,
+		requires: map[string][]string{w.MCPAPIAppID: {mcpAPIScopeID}},
+		secrets:  []dirSecret{{keyID: gatewaySecretKeyID, name: "apim-obo", value: w.GatewaySecret, start: now.Add(-30 * 24 * time.Hour), end: now.Add(540 * 24 * time.Hour)}},
+		public:   true,
+		hasSP:    true, spID: gatewaySPID,
 	}
 	mcp := &dirApp{
 		appID: w.MCPAPIAppID, objectID: mcpAPIObjectID, name: "Context7 MCP API",
@@ -103,11 +95,28 @@ func newDirectory(w *World, now time.Time) *directory {
 		requires:       map[string][]string{},
 		hasSP:          true, spID: mcpAPISPID,
 	}
-	cli := &dirApp{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true, firstParty: true}
-	vscode := &dirApp{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, publicRedirects: vscodeRedirects}
+	// Microsoft's apps: loopback, and VS Code's web redirect, all public.
+	firstParty := []redirectURI{{"http://127.0.0.1", platformPublic}, {"http://localhost", platformPublic}, {"https://vscode.dev/redirect", platformPublic}}
+	cli := &dirApp{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true, firstParty: true, redirects: firstParty}
 	d := &directory{
-		apps:   []*dirApp{cli, vscode, gw, mcp},
+		apps:   []*dirApp{cli, gw, mcp},
 		grants: []dirGrant{{id: consentGrantID, clientSPID: gatewaySPID, resourceSPID: mcpAPISPID, consentType: "AllPrincipals", scope: MCPAPIScope}},
+	}
+	if !w.Has("client-unknown") {
+		d.apps = append(d.apps, &dirApp{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, redirects: firstParty})
+	}
+	// VS Code's redirect URIs, for users who paste the gateway app's id (Part 7).
+	if !w.Has("vscode-redirect-missing") {
+		platform := platformPublic
+		if w.Has("redirect-on-web-platform") {
+			platform = platformWeb
+		}
+		for _, u := range VSCodeRedirectURIs {
+			gw.redirects = append(gw.redirects, redirectURI{u, platform})
+		}
+	}
+	if w.Has("client-not-authorized") {
+		gw.preAuthorized = map[string][]string{}
 	}
 	if w.Has("gateway-v1-token") {
 		gw.tokenVersion = 0

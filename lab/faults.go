@@ -16,7 +16,10 @@ var faults = []Fault{
 	{"wrong-audience", "tenant", "user tokens carry aud = the MCP API app id", "401 Unauthorized at APIM"},
 	{"missing-scope", "tenant", "user tokens carry no Mcp.Gateway.Access in scp", "401 Unauthorized at APIM"},
 	{"expired-token", "tenant", "user tokens are already expired when issued", "401 Unauthorized at APIM"},
-	{"client-not-authorized", "tenant", "device code refused with AADSTS65005", "Wrong client ID returned to MCP clients"},
+	{"client-not-authorized", "tenant", "no client is pre-authorized on the Gateway app: device code and sign-in refused with AADSTS65005", "Wrong client ID returned to MCP clients"},
+	{"vscode-redirect-missing", "tenant", "the Gateway app holds none of VS Code's redirect URIs: /authorize answers AADSTS50011", "Part 7: Connect an MCP client"},
+	{"redirect-on-web-platform", "tenant", "VS Code's redirect URIs are on the Gateway app's web platform: codes are redeemed only with a secret (AADSTS7000218)", "Part 7: Connect an MCP client"},
+	{"client-unknown", "tenant", "the tenant does not know VS Code's client id: /authorize answers AADSTS700016", "Wrong client ID returned to MCP clients"},
 	{"device-code-declined", "tenant", "device code polling ends with authorization_declined", "Part 6: Smoke test the gateway from CLI"},
 	{"mfa-required", "tenant", "OBO refused: AADSTS50076 interaction_required with claims", "OBO exchange returns AADSTS50013 or AADSTS65001"},
 	{"obo-no-consent", "tenant", "OBO refused: AADSTS65001 consent_required", "OBO exchange returns AADSTS50013 or AADSTS65001"},
@@ -42,6 +45,8 @@ var faults = []Fault{
 	{"as-metadata-missing", "gateway", "404 on every authorization-server metadata URL", "Step 2: Attach the discovery + redirect policies"},
 	{"authorize-broken", "gateway", "404 on /authorize", "Step 2: Attach the discovery + redirect policies"},
 	{"token-proxy-broken", "gateway", "APIM's own 404 body on /token", "Step 1: Create the OAuth proxy API at the host root"},
+	{"guide-as-written", "gateway", "the guide's /authorize and /token verbatim: both pass the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
+	{"authorize-forwards-resource", "gateway", "/authorize passes the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
 }
 

@@ -24,23 +24,6 @@ func (f Files) RunCommand() string {
 	return "c7doctor run --config " + filesShellQuote(f.Config)
 }
 
-// labConfig is c7doctor.yaml: its keys are the long names of the run flags.
-// It names the secret's file, never the secret.
-type labConfig struct {
-	Gateway           string `yaml:"gateway"`
-	APIPath           string `yaml:"api-path"`
-	Tenant            string `yaml:"tenant"`
-	GatewayAppID      string `yaml:"gateway-app-id"`
-	MCPAPIAppID       string `yaml:"mcp-api-app-id"`
-	AuthorityHost     string `yaml:"authority-host"`
-	CAFile            string `yaml:"ca-file"`
-	GatewaySecretFile string `yaml:"gateway-secret-file"`
-	Upstream          string `yaml:"upstream"`
-	CacheFile         string `yaml:"cache-file"`
-	Call              bool   `yaml:"call"`
-	UpstreamProbe     bool   `yaml:"upstream-probe"`
-}
-
 // WriteFiles writes, in dir (created if missing), what a run against this
 // world needs: the CA certificate, the gateway secret (mode 0600) and a
 // config file naming both. It returns their absolute paths.
@@ -65,12 +48,7 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 	if err := filesWrite(f.Secret, []byte(w.GatewaySecret), 0o600); err != nil {
 		return Files{}, err
 	}
-	cfg, err := yaml.Marshal(labConfig{
-		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
-		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, AuthorityHost: w.AuthorityHost,
-		CAFile: f.CA, GatewaySecretFile: f.Secret, Upstream: w.UpstreamURL, CacheFile: f.Cache,
-		Call: true, UpstreamProbe: true,
-	})
+	cfg, err := yaml.Marshal(w.Settings(f))
 	if err != nil {
 		return Files{}, fmt.Errorf("lab files: config: %w", err)
 	}

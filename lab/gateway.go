@@ -167,10 +167,17 @@ func gwReturnResponse(rw http.ResponseWriter, body string) {
 
 // authorize is authorize-policy.xml: a 302 to the tenant's authorize endpoint
 // with context.Request.OriginalUrl.QueryString appended (it carries its "?").
+// The healthy lab runs c7doctor's fix, which drops the RFC 8707 resource
+// parameter that Entra v2 refuses; guide-as-written and
+// authorize-forwards-resource keep the guide's policy.
 func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request) {
 	loc := g.w.AuthorityHost + "/" + g.w.TenantID + "/oauth2/v2.0/authorize"
-	if r.URL.RawQuery != "" {
-		loc += "?" + r.URL.RawQuery
+	query := r.URL.RawQuery
+	if !g.w.Has("guide-as-written") && !g.w.Has("authorize-forwards-resource") {
+		query = gwWithoutResource(query)
+	}
+	if query != "" {
+		loc += "?" + query
 	}
 	rw.Header().Set("Location", loc)
 	rw.Header().Set("Content-Length", "0")
@@ -186,9 +193,26 @@ func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request) {
 		gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
 		return
 	}
+	if !g.w.Has("guide-as-written") {
+		// c7doctor's fix: the /token operation's set-body drops resource.
+		body = []byte(gwWithoutResource(string(body)))
+	}
 	target, _ := url.Parse(g.tokenURL())
 	target.RawQuery = r.URL.RawQuery
 	g.forward(rw, r, target, body, "", nil)
+}
+
+// gwWithoutResource drops every resource=… pair of a query string or form
+// body, as the fix's policy expressions do: split on "&", keep the rest in
+// order, untouched.
+func gwWithoutResource(encoded string) string {
+	var kept []string
+	for _, p := range strings.Split(encoded, "&") {
+		if p != "" && !strings.HasPrefix(p, "resource=") && p != "resource" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "&")
 }
 
 // tokenURL is the tenant's token endpoint, the service URL of the oauth-proxy

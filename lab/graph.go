@@ -236,7 +236,14 @@ func (g *graph) application(a *dirApp) map[string]any {
 			"hint": s.value[:3], "startDateTime": s.start.UTC().Format(time.RFC3339), "endDateTime": s.end.UTC().Format(time.RFC3339),
 		})
 	}
-	redirects := append([]string{}, a.publicRedirects...)
+	public, web := []string{}, []string{}
+	for _, r := range a.redirects {
+		if r.platform == platformWeb {
+			web = append(web, r.uri)
+		} else {
+			public = append(public, r.uri)
+		}
+	}
 	return map[string]any{
 		"@odata.context": g.w.GraphURL + "/v1.0/$metadata#applications/$entity",
 		"id":             a.objectID, "appId": a.appID, "displayName": a.name, "signInAudience": a.signInAudience,
@@ -246,8 +253,8 @@ func (g *graph) application(a *dirApp) map[string]any {
 			"oauth2PermissionScopes": scopes, "preAuthorizedApplications": pre,
 		},
 		"requiredResourceAccess": required, "passwordCredentials": secrets, "keyCredentials": []any{},
-		"publicClient":           map[string]any{"redirectUris": redirects},
-		"web":                    map[string]any{"redirectUris": []any{}, "implicitGrantSettings": map[string]bool{"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}},
+		"publicClient":           map[string]any{"redirectUris": public},
+		"web":                    map[string]any{"redirectUris": web, "implicitGrantSettings": map[string]bool{"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}},
 		"spa":                    map[string]any{"redirectUris": []any{}},
 		"isFallbackPublicClient": a.public,
 	}

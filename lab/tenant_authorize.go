@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,44 +27,25 @@ type codeGrant struct {
 	scopes      scopeRequest
 	challenge   string
 	method      string
+	platform    string // of the redirect URI: a web one needs a secret at /token
 	user        User
 	sid         string
 	expires     time.Time
 }
 
-// allowedRedirect reports whether the lab's app registrations hold uri:
-// loopback http on any port (native and CLI clients, VS Code's local
-// listener) and VS Code's web redirect.
-func allowedRedirect(uri string) bool {
-	u, err := url.Parse(uri)
-	if err != nil || u.Fragment != "" {
-		return false
-	}
-	if u.Scheme == "https" && u.Host == "vscode.dev" && u.Path == "/redirect" {
-		return true
-	}
-	if u.Scheme != "http" {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 var signInTmpl = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{if .Error}}Sign in error{{else}}Sign in{{end}} - Contoso Lab (c7doctor lab)</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{if .Error}}Sign in error{{else}}Sign in to your account{{end}} - Contoso Lab (c7doctor lab)</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}.err{color:#a80000}.note{color:#555;font-size:.9rem}</style></head>
 <body>
 {{if .Error}}
 <h1>Sorry, but we're having trouble signing you in.</h1><p class="err">{{.Error}}</p>
+<h2>Troubleshooting details</h2>
+<p>Request Id: {{.TraceID}}<br>Correlation Id: {{.CorrelationID}}<br>Timestamp: {{.Timestamp}}<br>Message: {{.Error}}</p>
 {{else}}
-<h1>Permissions requested</h1>
-<p><b>{{.Client}}</b> wants to sign you in to Contoso Lab as <b>{{.User.Name}}</b> ({{.User.Email}}) and access <code>{{.Scope}}</code>.</p>
-<form method="post">
+<h1>Sign in</h1>
+<p><b>{{.Client}}</b> wants you to sign in to Contoso Lab and access <code>{{.Scope}}</code>. Accepting signs in the lab's default user.</p>
+<form method="post" id="signin">
 {{range $k, $v := .Params}}<input type="hidden" name="{{$k}}" value="{{$v}}">
 {{end}}<button name="action" value="accept" type="submit">Accept</button>
 <button name="action" value="cancel" type="submit">Cancel</button>
@@ -76,15 +56,19 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}.err{color:#a8
 `))
 
 type signInPage struct {
-	Error, Client, Scope string
-	User                 User
-	Params               map[string]string
+	Error, Client, Scope              string
+	TraceID, CorrelationID, Timestamp string
+	User                              User
+	Params                            map[string]string
 }
 
-// authorize is the authorization endpoint. Errors it cannot send back to the
-// client (bad client or redirect URI) are a page, as Entra's are; the rest
-// go back to redirect_uri. Without Options.Interactive it signs the lab's
-// default user in at once; with it, a person accepts on a consent page.
+// authorize is the authorization endpoint, checking what Entra checks
+// before anyone signs in: the client, its redirect URI (errors a page,
+// since they cannot be sent back safely), then the request itself and the
+// RFC 8707 resource (errors sent back to redirect_uri). A GET, which carries
+// no session cookie, always gets the sign-in page and never a code; the
+// page's form posts back here, and only an accepted POST issues a code,
+// after the pre-authorization check a consent prompt would make.
 func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return t.signInError(rw, errMalformedGrant())
@@ -102,7 +86,8 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 		return t.signInError(rw, errUnknownClient(clientID))
 	}
 	redirectURI := q.Get("redirect_uri")
-	if !allowedRedirect(redirectURI) || !client.public {
+	platform, ok := client.redirectPlatform(redirectURI)
+	if !ok {
 		return t.signInError(rw, errRedirectMismatch(redirectURI, clientID))
 	}
 	back := func(e *entraError) error {
@@ -111,35 +96,36 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 	if rt := q.Get("response_type"); rt != "code" {
 		return back(badRequest("unsupported_response_type", 700054, "response_type '%s' is not enabled for the application.", rt))
 	}
-	if q.Has("resource") {
-		return back(badRequest("invalid_request", 901002, "The 'resource' request parameter is not supported."))
-	}
 	scopes, serr := t.parseScopes(q.Get("scope"))
 	if serr != nil {
 		return back(serr)
 	}
-	if (t.w.Has("client-not-authorized") && scopes.hasResource) || !t.clientAllowed(client, scopes) {
-		return back(errClientNotAuthorized(client.appID, client.name, scopes.resourceForm, scopes.resource.appID))
+	if q.Has("resource") && !scopes.matchesResource(q.Get("resource")) {
+		return back(errResourceParameter())
 	}
 	method := q.Get("code_challenge_method")
 	if q.Get("code_challenge") != "" && method != "S256" && method != "plain" && method != "" {
 		return back(badRequest("invalid_request", 50149, "The code_challenge_method is not supported. Supported values: plain, S256."))
 	}
-	if t.w.opts.Interactive && r.Method == http.MethodGet {
+	if r.Method == http.MethodGet {
 		params := map[string]string{}
 		for k := range q {
 			params[k] = q.Get(k)
 		}
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-		return signInTmpl.Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), User: DefaultUser, Params: params})
+		rw.Header().Set("Cache-Control", "no-store, no-cache")
+		return signInTmpl.Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), Params: params})
 	}
-	if r.Method == http.MethodPost && q.Get("action") != "accept" {
+	if q.Get("action") != "accept" {
 		return back(badRequest("access_denied", 65004, "User declined to consent to access the app."))
+	}
+	if scopes.hasResource && !scopes.resource.preAuthorizes(client) {
+		return back(errClientNotAuthorized(client.appID, client.name, scopes.resourceForm, scopes.resource.appID))
 	}
 	code := codePrefix + randomString(300)
 	g := &codeGrant{
 		client: client, redirectURI: redirectURI, scopes: scopes,
-		challenge: q.Get("code_challenge"), method: method,
+		challenge: q.Get("code_challenge"), method: method, platform: platform,
 		user: DefaultUser, sid: newGUID(), expires: time.Now().Add(codeLife),
 	}
 	t.mu.Lock()
@@ -163,10 +149,16 @@ func withQuery(uri string, v url.Values) string {
 	return uri + sep + v.Encode()
 }
 
+// signInError is Entra's error page: the AADSTS message and the
+// troubleshooting details (request id, correlation id, timestamp).
 func (t *tenant) signInError(rw http.ResponseWriter, e *entraError) error {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(http.StatusBadRequest)
-	if err := signInTmpl.Execute(rw, signInPage{Error: fmt.Sprintf("AADSTS%d: %s", e.aadsts, e.text)}); err != nil {
+	page := signInPage{
+		Error:   fmt.Sprintf("AADSTS%d: %s", e.aadsts, e.text),
+		TraceID: newGUID(), CorrelationID: newGUID(), Timestamp: time.Now().UTC().Format(entraTimestamp),
+	}
+	if err := signInTmpl.Execute(rw, page); err != nil {
 		return err
 	}
 	return e
@@ -216,6 +208,11 @@ func (t *tenant) authorizationCodeGrant(form url.Values, client application, now
 	}
 	if err := checkVerifier(g.challenge, g.method, form.Get("code_verifier")); err != nil {
 		return nil, errCodeVerifier()
+	}
+	if g.platform == platformWeb && form.Get("client_secret") == "" {
+		// The redirect URI is registered on the web platform: Entra takes
+		// the client for a confidential one and wants its secret.
+		return nil, errClientSecretMissing()
 	}
 	return t.issueUserTokens(g.user, g.sid, client, g.scopes, form.Get("client_info") == "1", now)
 }

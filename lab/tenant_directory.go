@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"net"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -17,7 +19,30 @@ const (
 	missingScopeName = "user_impersonation"
 )
 
-// application is an app registration in the lab's directory.
+// VSCodeAppID is the client id of Microsoft's first-party VS Code app,
+// which the guide's Part 2 Step 3 pre-authorizes on the Gateway app.
+const VSCodeAppID = "aebc6443-996d-45c2-90f0-388ff96faa56"
+
+// VSCodeRedirectURIs are the redirect URIs VS Code shows for a server
+// without dynamic client registration ("Copy URIs & Proceed"), which the
+// admin registers on the app whose id is pasted (Part 7).
+var VSCodeRedirectURIs = []string{"http://127.0.0.1:33418", "https://vscode.dev/redirect"}
+
+// Redirect URI platforms of an app registration: "Mobile and desktop
+// applications" redeem codes without a secret (PKCE), "Web" only with one.
+const (
+	platformPublic = "publicClient"
+	platformWeb    = "web"
+)
+
+// redirectURI is one registered redirect URI and its platform.
+type redirectURI struct {
+	uri      string
+	platform string
+}
+
+// application is an app registration (or, for Microsoft's own apps, a
+// service principal) in the lab's directory.
 type application struct {
 	appID  string
 	name   string
@@ -25,15 +50,31 @@ type application struct {
 	secret bool     // holds a client secret (the gateway app's is World.GatewaySecret)
 	scopes []string // delegated scopes it exposes
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
+	// firstParty apps are Microsoft's: their redirect URIs are Microsoft's
+	// registration, loopback and VS Code's web redirect, all public.
+	firstParty bool
+	redirects  []redirectURI
+	// preAuthorized are the clients that may ask for its scopes without a
+	// consent prompt ("Authorized client applications").
+	preAuthorized []string
 }
 
+// identifierURI is the app's Application ID URI, the guide's default.
+func (a application) identifierURI() string { return "api://" + a.appID }
+
 // applications are the registrations the token endpoint knows, as the
-// directory holds them: the guide's two apps and the Microsoft clients
-// Part 2 Step 3 and Part 6 Step 1 pre-authorize.
+// directory holds them (faults applied there): the guide's two apps and the
+// Microsoft apps it names, the Azure CLI (Part 6 Step 1) and VS Code (Part
+// 2 Step 3).
 func (t *tenant) applications() []application {
 	var out []application
 	for _, a := range t.w.dir.apps {
-		out = append(out, application{appID: a.appID, name: a.name, public: a.public, secret: len(a.secrets) > 0, scopes: a.scopeValues(), family: a.family})
+		app := application{appID: a.appID, name: a.name, public: a.public, secret: len(a.secrets) > 0,
+			scopes: a.scopeValues(), family: a.family, firstParty: a.firstParty, redirects: a.redirects}
+		for client := range a.preAuthorized {
+			app.preAuthorized = append(app.preAuthorized, client)
+		}
+		out = append(out, app)
 	}
 	return out
 }
@@ -45,6 +86,61 @@ func (t *tenant) app(appID string) (application, bool) {
 		}
 	}
 	return application{}, false
+}
+
+// redirectPlatform finds uri among the app's redirect URIs, the way Entra
+// matches them: exactly, except that a loopback URI's port is ignored (RFC
+// 8252: native apps listen on an ephemeral port) and an empty path is "/".
+func (a application) redirectPlatform(uri string) (platform string, ok bool) {
+	for _, r := range a.redirects {
+		if sameRedirect(r.uri, uri) {
+			return r.platform, true
+		}
+	}
+	return "", false
+}
+
+func sameRedirect(registered, sent string) bool {
+	ru, err1 := url.Parse(registered)
+	su, err2 := url.Parse(sent)
+	if err1 != nil || err2 != nil || su.Fragment != "" || su.User != nil {
+		return false
+	}
+	path := func(u *url.URL) string {
+		if u.Path == "" {
+			return "/"
+		}
+		return u.Path
+	}
+	if !strings.EqualFold(ru.Scheme, su.Scheme) || !strings.EqualFold(ru.Hostname(), su.Hostname()) || path(ru) != path(su) {
+		return false
+	}
+	if ru.Scheme == "http" && isLoopbackHost(ru.Hostname()) {
+		return true // any port
+	}
+	return ru.Port() == su.Port()
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// preAuthorizes reports whether client may ask for the app's scopes
+// without a consent prompt: the app itself, or a client on its list.
+func (a application) preAuthorizes(client application) bool {
+	if strings.EqualFold(a.appID, client.appID) {
+		return true
+	}
+	for _, id := range a.preAuthorized {
+		if strings.EqualFold(id, client.appID) {
+			return true
+		}
+	}
+	return false
 }
 
 // oidcScopes are the OpenID Connect scopes MSAL adds to every request; Entra
@@ -110,6 +206,16 @@ func (t *tenant) parseScopes(raw string) (scopeRequest, *entraError) {
 	return req, nil
 }
 
+// matchesResource reports whether an RFC 8707 resource names the app whose
+// scopes are asked: Entra v2 refuses any other (AADSTS9010010).
+func (r scopeRequest) matchesResource(resource string) bool {
+	if !r.hasResource {
+		return false
+	}
+	return strings.EqualFold(strings.TrimRight(resource, "/"), r.resource.identifierURI()) ||
+		strings.EqualFold(resource, r.resource.appID)
+}
+
 func exposes(app application, name string) bool {
 	for _, s := range app.scopes {
 		if strings.EqualFold(s, name) {
@@ -152,23 +258,4 @@ func (r scopeRequest) echo(scp []string) string {
 		out = append(out, r.resourceForm+"/"+s)
 	}
 	return strings.Join(append(out, r.resourceForm+"/.default"), " ")
-}
-
-// clientAllowed reports whether client may ask a user for the scopes
-// without an admin's say: the resource itself, a client the resource
-// pre-authorizes (Part 2 Step 3, Part 6 Step 1), or one an admin consented.
-func (t *tenant) clientAllowed(client application, scopes scopeRequest) bool {
-	if !scopes.hasResource || strings.EqualFold(client.appID, scopes.resource.appID) {
-		return true
-	}
-	res := t.w.dir.app(scopes.resource.appID)
-	if res == nil || res.firstParty || res.preAuthorizes(client.appID, scopes.names) {
-		return true
-	}
-	for _, s := range scopes.granted() {
-		if !t.w.dir.consented(client.appID, res.appID, s) {
-			return false
-		}
-	}
-	return true
 }

@@ -116,8 +116,10 @@ func errRedirectMismatch(redirectURI, clientID string) *entraError {
 	return badRequest("invalid_grant", 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", redirectURI, clientID)
 }
 
+// errResourceParameter is Entra v2's answer since early 2026 to an RFC 8707
+// resource that is not the identifier URI of the app whose scopes are asked.
 func errResourceParameter() *entraError {
-	return badRequest("invalid_request", 9010010, "The resource parameter provided in the request doesn't match with the requested scopes.")
+	return badRequest("invalid_target", 9010010, "The resource parameter provided in the request doesn't match with the requested scopes.")
 }
 
 func errClientNotAuthorized(clientID, clientName, resourceURI, resourceID string) *entraError {

@@ -314,14 +314,9 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := w.Client.Get(authURL + "&state=s1&code_challenge_method=S256&code_challenge=" + challenge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), redirect) || loc.Query().Get("state") != "s1" {
-		t.Fatalf("authorize answered %d %s", resp.StatusCode, loc)
+	loc := signInAt(t, w, authURL+"&state=s1&code_challenge_method=S256&code_challenge="+challenge)
+	if !strings.HasPrefix(loc.String(), redirect) || loc.Query().Get("state") != "s1" {
+		t.Fatalf("authorize sent the browser to %s", loc)
 	}
 	code := loc.Query().Get("code")
 	if _, err := c.AcquireTokenByAuthCode(testContext(t), code, redirect, gatewayScope(w), public.WithChallenge("wrong"+verifier)); err == nil {
@@ -333,17 +328,42 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		t.Fatalf("a redeemed code: %v", err)
 	}
 
-	resp, err = w.Client.Get(authURL + "&code_challenge_method=S256&code_challenge=" + challenge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ = url.Parse(resp.Header.Get("Location"))
+	loc = signInAt(t, w, authURL+"&code_challenge_method=S256&code_challenge="+challenge)
 	res, err := c.AcquireTokenByAuthCode(testContext(t), loc.Query().Get("code"), redirect, gatewayScope(w), public.WithChallenge(verifier))
 	if err != nil {
 		t.Fatalf("auth code: %v", err)
 	}
 	wantClaims(t, claimsOf(t, res.AccessToken), map[string]any{"aud": w.GatewayAppID, "azp": w.GatewayAppID, "scp": GatewayScope})
+}
+
+// signInAt is a browser at the authorize URL: it reads the sign-in page
+// (a GET never yields a code), accepts the form and returns where Entra
+// sends the browser back.
+func signInAt(t *testing.T, w *World, authURL string) *url.URL {
+	t.Helper()
+	resp, err := w.Client.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fields, ok := signInForm(page)
+	if resp.StatusCode != http.StatusOK || !ok {
+		t.Fatalf("authorize answered %d %s %s", resp.StatusCode, resp.Header.Get("Location"), page)
+	}
+	fields.Set("action", "accept")
+	u, _ := url.Parse(authURL)
+	u.RawQuery = ""
+	resp, err = w.Client.PostForm(u.String(), fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if resp.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("sign-in answered %d %v", resp.StatusCode, err)
+	}
+	return loc
 }
 
 func pkceChallenge(verifier string) string {

@@ -56,7 +56,11 @@ func (t *tenant) token(rw http.ResponseWriter, r *http.Request) error {
 		form.Set("client_secret", secret)
 	}
 	if form.Has("resource") {
-		return errResourceParameter()
+		// Judged before the grant: a refused resource hides whether the
+		// code, refresh token or assertion was any good.
+		if scopes, serr := t.parseScopes(form.Get("scope")); serr != nil || !scopes.matchesResource(form.Get("resource")) {
+			return errResourceParameter()
+		}
 	}
 	grant := form.Get("grant_type")
 	if grant == "" {

@@ -132,7 +132,7 @@ func TestDeviceCodeErrors(t *testing.T) {
 	assertEntraError(t, status, body, 400, "expired_token", 70020)
 
 	// The MCP API app is no public client: it cannot redeem a device code.
-	dc = startDeviceCode(t, w, w.MCPAPIAppID, "api://"+w.GatewayAppID+"/.default")
+	dc = startDeviceCode(t, w, w.MCPAPIAppID, "api://"+w.MCPAPIAppID+"/.default")
 	form := pollForm(w, dc["device_code"].(string))
 	form.Set("client_id", w.MCPAPIAppID)
 	status, body = postForm(t, w, "/"+w.TenantID+"/oauth2/v2.0/token", form)
@@ -157,7 +157,10 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"no client id", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, 400, "invalid_request", 900144},
 		{"unknown client", url.Values{"grant_type": {"authorization_code"}, "client_id": {OtherTenantID}, "code": {"x"}}, 400, "unauthorized_client", 700016},
 		{"unsupported grant", url.Values{"grant_type": {"password"}, "client_id": {AzureCLIAppID}}, 400, "unsupported_grant_type", 70003},
-		{"RFC 8707 resource", url.Values{"grant_type": {"authorization_code"}, "client_id": {GatewayAppID}, "code": {"x"}, "resource": {"https://gw/context7/mcp"}}, 400, "invalid_request", 9010010},
+		{"RFC 8707 resource", url.Values{"grant_type": {"authorization_code"}, "client_id": {GatewayAppID}, "code": {"x"}, "resource": {"https://gw/context7/mcp"}, "scope": {"api://" + GatewayAppID + "/Mcp.Gateway.Access"}}, 400, "invalid_target", 9010010},
+		{"RFC 8707 resource without scope", url.Values{"grant_type": {"authorization_code"}, "client_id": {GatewayAppID}, "code": {"x"}, "resource": {"api://" + GatewayAppID}}, 400, "invalid_target", 9010010},
+		// The identifier URI of the app whose scope is asked passes: the code is judged.
+		{"RFC 8707 resource naming the app", url.Values{"grant_type": {"authorization_code"}, "client_id": {GatewayAppID}, "code": {"x"}, "resource": {"api://" + GatewayAppID}, "scope": {"api://" + GatewayAppID + "/Mcp.Gateway.Access"}}, 400, "invalid_grant", 9002313},
 		{"unknown refresh token", url.Values{"grant_type": {"refresh_token"}, "client_id": {AzureCLIAppID}, "refresh_token": {refreshPrefix + "nope"}, "scope": {"openid"}}, 400, "invalid_grant", 70000},
 		{"garbage refresh token", url.Values{"grant_type": {"refresh_token"}, "client_id": {AzureCLIAppID}, "refresh_token": {"garbage"}, "scope": {"openid"}}, 400, "invalid_grant", 9002313},
 		{"secret from a public client", url.Values{"grant_type": {"refresh_token"}, "client_id": {AzureCLIAppID}, "client_secret": {"s"}, "refresh_token": {"x"}}, 401, "invalid_client", 700025},
@@ -255,14 +258,9 @@ func TestSecretsListsEverythingHandedOutAndTheLogNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	redirect := "http://localhost:8400/cb"
-	resp, err := w.Client.Get(w.AuthorityHost + "/" + w.TenantID + "/oauth2/v2.0/authorize?client_id=" + w.GatewayAppID +
-		"&response_type=code&redirect_uri=" + url.QueryEscape(redirect) + "&scope=openid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
+	redirect := "http://127.0.0.1:8400"
+	loc := signInAt(t, w, w.AuthorityHost+"/"+w.TenantID+"/oauth2/v2.0/authorize?client_id="+w.GatewayAppID+
+		"&response_type=code&redirect_uri="+url.QueryEscape(redirect)+"&scope=openid")
 	code := loc.Query().Get("code")
 
 	secrets := w.Secrets()

@@ -1,0 +1,32 @@
+package lab
+
+// Settings are the run settings that check a world, as plain values under
+// the long names of `c7doctor run`'s flags: what the lab's c7doctor.yaml
+// holds, what `run --lab` applies and what tests configure a run from.
+// They name the secret's file, never the secret.
+type Settings struct {
+	Gateway           string `yaml:"gateway"`
+	APIPath           string `yaml:"api-path"`
+	Tenant            string `yaml:"tenant"`
+	GatewayAppID      string `yaml:"gateway-app-id"`
+	MCPAPIAppID       string `yaml:"mcp-api-app-id"`
+	AuthorityHost     string `yaml:"authority-host"`
+	CAFile            string `yaml:"ca-file"`
+	GatewaySecretFile string `yaml:"gateway-secret-file"`
+	Upstream          string `yaml:"upstream"`
+	CacheFile         string `yaml:"cache-file"`
+	// In the lab every hop can be exercised, so a run tries them all.
+	Call          bool `yaml:"call"`
+	UpstreamProbe bool `yaml:"upstream-probe"`
+}
+
+// Settings returns the settings of a run against this world, using the
+// files WriteFiles wrote.
+func (w *World) Settings(f Files) Settings {
+	return Settings{
+		Gateway: w.GatewayURL, APIPath: w.APIPath, Tenant: w.TenantID,
+		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, AuthorityHost: w.AuthorityHost,
+		CAFile: f.CA, GatewaySecretFile: f.Secret, Upstream: w.UpstreamURL, CacheFile: f.Cache,
+		Call: true, UpstreamProbe: true,
+	}
+}
