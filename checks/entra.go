@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/c7doctor/c7doctor/azure"
@@ -91,13 +92,13 @@ func graphRead(ctx context.Context, env *Env, r *Result, id string) *azure.Apps 
 		} else {
 			detail += ": " + apps.Errors[apps.ErrorNames()[0]].Error()
 		}
-		r.Find("entra-forbidden", detail+".")
+		r.Find("entra-forbidden", sentence(detail))
 		r.Skip("no read access to the app registrations in Microsoft Graph")
 	case errors.As(err, &ce):
-		r.Find("entra-no-credential", "No token for Microsoft Graph: "+ce.Err.Error()+".")
+		r.Find("entra-no-credential", sentence("No token for Microsoft Graph: "+ce.Err.Error()))
 		r.Skip("no Azure sign-in for Microsoft Graph")
 	default:
-		r.Find("entra-graph-unreadable", fmt.Sprintf("Reading the app registrations from %s failed: %v.", env.Config.GraphEndpoint, err))
+		r.Find("entra-graph-unreadable", sentence(fmt.Sprintf("Reading the app registrations from %s failed: %v", env.Config.GraphEndpoint, err)))
 		r.Skip("Microsoft Graph could not be read")
 	}
 	st.reported = id
@@ -108,7 +109,7 @@ func graphRead(ctx context.Context, env *Env, r *Result, id string) *azure.Apps 
 func readFailed(r *Result, apps *azure.Apps, reads ...string) bool {
 	for _, name := range reads {
 		if e, ok := apps.Errors[name]; ok {
-			r.Find("entra-graph-unreadable", fmt.Sprintf("Microsoft Graph did not answer the read of the %s: %v.", name, e))
+			r.Find("entra-graph-unreadable", sentence(fmt.Sprintf("Microsoft Graph did not answer the read of the %s: %v", name, e)))
 			r.Skip("the " + name + " could not be read from Microsoft Graph")
 			return true
 		}
@@ -217,3 +218,6 @@ func listOr(values []string) string { return joinOr(values, "none") }
 
 // statusOf is a Result's status so far.
 func statusOf(r *Result) report.Status { return report.StatusOf(r.findings) }
+
+// sentence ends s with one full stop.
+func sentence(s string) string { return strings.TrimRight(s, ". ") + "." }
