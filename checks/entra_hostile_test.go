@@ -119,7 +119,7 @@ func TestHostileGraph(t *testing.T) {
 	throttled := graphSub{status: 429, headers: map[string]string{"Retry-After": "300"}, body: map[string]any{"error": map[string]any{"code": "TooManyRequests", "message": "Too many requests"}}}
 	cases := []hostileGraphCase{
 		{name: "429 with Retry-After inside the batch",
-			sub: func(string, int) graphSub { return throttled },
+			sub:  func(string, int) graphSub { return throttled },
 			want: map[string]hostileWant{"entra-gateway-app": {report.Skip, []string{"HTTP 429", "TooManyRequests", "retry after 5m0s"}}}},
 		{name: "429 once, then answered",
 			sub: func(p string, n int) graphSub {
