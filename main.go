@@ -134,6 +134,7 @@ func (a *app) cli() *cli.App {
 			a.logoutCommand(),
 			a.completionCommand(),
 			a.completeCommand(),
+			a.policyCommand(),
 			a.manCommand(),
 		),
 	}

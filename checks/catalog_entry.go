@@ -25,7 +25,7 @@ type Entry struct {
 }
 
 // Catalog is every finding the tool can emit, keyed by id.
-var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, entraEntries)
+var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, entraEntries)
 
 func buildCatalog(groups ...[]Entry) map[string]Entry {
 	out := map[string]Entry{}

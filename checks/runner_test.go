@@ -242,7 +242,7 @@ func TestRegistryIsOrderedAndCatalogSectionsExist(t *testing.T) {
 		}
 		f := NewCommandData(&Config{}).Finding(e.ID, "")
 		for _, s := range append(f.Fix, f.Commands...) {
-			if strings.Contains(s, "{{") {
+			if strings.Contains(s, "{{.") {
 				t.Errorf("%s: unexpanded template in %q", e.ID, s)
 			}
 		}
