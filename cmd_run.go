@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription id, to complete az apim fix commands"},
 		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance, for fix commands"},
 		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance, for fix commands"},
+		&cli.StringFlag{Name: "secret-expiry-warn", Value: "30d", Usage: "warn when the Gateway app's client secret ends within this time: days (30d) or a duration (720h)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only these checks and what they need (comma-separated ids)"},
 		&cli.StringSliceFlag{Name: "skip", Usage: "skip these checks and what needs them"},
@@ -133,6 +135,11 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Timeout <= 0 {
 		return nil, usageError("--timeout: expected a positive duration like 10s, got %s", cfg.Timeout)
 	}
+	warn, err := parseDays(c.String("secret-expiry-warn"))
+	if err != nil {
+		return nil, usageError("--secret-expiry-warn: %v", err)
+	}
+	cfg.SecretExpiryWarn = warn
 	if cfg.Deadline <= 0 {
 		return nil, usageError("--deadline: expected a positive duration like 2m, got %s", cfg.Deadline)
 	}
@@ -409,4 +416,21 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 		labStarted(w)
 	}
 	return w, cleanup, nil
+}
+
+// parseDays reads a span given in days ("30d", "30") or as a Go duration ("720h").
+func parseDays(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	days, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err == nil {
+		if days < 0 {
+			return 0, fmt.Errorf("expected a number of days like 30d, got %q", v)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, derr := time.ParseDuration(v)
+	if derr != nil || d < 0 {
+		return 0, fmt.Errorf("expected days like 30d or a duration like 720h, got %q", v)
+	}
+	return d, nil
 }
