@@ -315,3 +315,23 @@ func TestExplainKnowsEveryPolicyRule(t *testing.T) {
 		}
 	}
 }
+
+// The README's rules table lists every rule with its severity and section.
+func TestREADMEListsEveryPolicyRule(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range policy.Rules {
+		row := "| `" + r.ID + "` | " + string(r.Severity) + " | "
+		i := strings.Index(string(readme), row)
+		if i < 0 {
+			t.Errorf("README: no row %q", row)
+			continue
+		}
+		line, _, _ := strings.Cut(string(readme[i:]), "\n")
+		if !strings.HasSuffix(line, "| "+r.Section+" |") {
+			t.Errorf("README: %s row does not end with its section %q", r.ID, r.Section)
+		}
+	}
+}

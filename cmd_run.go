@@ -31,7 +31,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tenant", Usage: "Entra tenant: GUID or domain (inferred from the gateway when not given)"},
 		&cli.StringFlag{Name: "gateway-app-id", Usage: "APIM Gateway app's client id (inferred from the PRM when not given)"},
 		&cli.StringFlag{Name: "mcp-api-app-id", Usage: "Context7 MCP API app's client id"},
-		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1)"},
+		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1); with --flow browser another id signs in instead of the Gateway app, e.g. VS Code's aebc6443-996d-45c2-90f0-388ff96faa56"},
+		&cli.StringFlag{Name: "flow", Value: checks.FlowDeviceCode, Usage: "how gateway-token signs you in on a terminal: device-code, or browser (authorization code with PKCE through the gateway's /authorize and /token, as MCP clients do)"},
 		&cli.StringSliceFlag{Name: "mcp-client", Usage: "another client MCP users sign in with, for client-authorize: CLIENT_ID or CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…] (repeatable; the Gateway app and VS Code are always asked about)"},
 		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
 		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
@@ -229,6 +230,12 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	}
 	s.color = a.colorWanted(s.output, c.Bool("no-color"))
 	cfg.DeviceCode = a.isTerminal(a.stdin) && a.isTerminal(a.stderr)
+	switch cfg.Flow = c.String("flow"); cfg.Flow {
+	case checks.FlowDeviceCode, checks.FlowBrowser:
+	default:
+		return nil, usageError("--flow: expected %s or %s, got %q", checks.FlowDeviceCode, checks.FlowBrowser, cfg.Flow)
+	}
+	cfg.BrowserWait = 5 * time.Minute
 	s.cfg = cfg
 	return s, nil
 }
@@ -323,8 +330,10 @@ func (a *app) runAction(c *cli.Context) error {
 	if world != nil {
 		opts.RootCAs = world.CertPool
 		red.Secret(world.GatewaySecret)
-		// The lab approves device-code sign-ins by itself.
+		// The lab approves device-code sign-ins by itself, and its browser
+		// accepts the sign-in page at once (or shows an error page and stops).
 		s.cfg.DeviceCode = true
+		s.cfg.BrowserWait = 20 * time.Second
 	}
 	red.Secret(s.cfg.GatewaySecret)
 	red.Secret(s.cfg.Token)
@@ -351,6 +360,10 @@ func (a *app) runAction(c *cli.Context) error {
 		p.ClearLine = stderrTerm
 		client.Recorder().OnExchange(p.Print)
 	}
+	opener := a.openBrowser
+	if world != nil {
+		opener = world.Browser // the lab's person at a browser
+	}
 	env := &checks.Env{
 		Config: &s.cfg, HTTP: client, State: &checks.State{}, Now: a.now,
 		Target: &report.Target{
@@ -358,6 +371,7 @@ func (a *app) runAction(c *cli.Context) error {
 			GatewayAppID: s.cfg.GatewayAppID, MCPAPIAppID: s.cfg.MCPAPIAppID,
 		},
 		Stderr: red.Writer(talk), Interactive: stderrTerm,
+		OpenBrowser: opener,
 	}
 	if stderrTerm {
 		env.Progress = func(id, title string) {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pkg/browser"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -35,6 +36,15 @@ type app struct {
 	isTerminal func(stream any) bool
 	// checkList is the journey a run makes; tests replace it.
 	checkList []checks.Check
+	// openBrowser shows a sign-in URL to the person (--flow browser).
+	openBrowser func(ctx context.Context, url string) error
+}
+
+// systemBrowser opens the system's browser. What the browser's launcher
+// prints is dropped: stdout is the report.
+func systemBrowser(_ context.Context, url string) error {
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	return browser.OpenURL(url)
 }
 
 func isTerminal(stream any) bool {
@@ -57,7 +67,7 @@ func usageError(format string, args ...any) error {
 // run builds the CLI and runs it; it returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All, openBrowser: systemBrowser}
 	return a.execute(ctx, args)
 }
 

@@ -39,6 +39,12 @@ type Config struct {
 	// SecretExpiryWarn is how long before its end a client secret is warned about.
 	SecretExpiryWarn time.Duration
 
+	// Flow is how gateway-token signs a person in: FlowDeviceCode (the
+	// default) or FlowBrowser, the authorization-code route MCP clients take.
+	Flow string
+	// BrowserWait bounds the wait for the person in the browser.
+	BrowserWait time.Duration
+
 	// MCPClients are clients client-authorize asks about besides the
 	// Gateway app and VS Code (--mcp-client).
 	MCPClients []MCPClient

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -26,10 +27,25 @@ type Env struct {
 	// Interactive is true when stderr is a terminal (spinners, prompts).
 	Interactive bool
 
+	// OpenBrowser shows a URL to the person in a browser (the system's, or
+	// the lab's); it may return before the person is done.
+	OpenBrowser func(ctx context.Context, url string) error
+
 	// Progress, when set, is told which check starts (spinner on a terminal).
 	Progress func(id, title string)
 
 	deadline *pausableDeadline
+	// ctx is the run's context (Ctrl-C, the deadline), for the few places
+	// that read on demand without a context of their own.
+	ctx context.Context
+}
+
+// runContext is the run's context; Background outside a run.
+func (e *Env) runContext() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 // PersonTime stops the run's deadline while a person acts (device code);

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -256,7 +255,7 @@ func TestEntraErrorsBecomeFindings(t *testing.T) {
 			client, _ := wire.New(wire.Options{})
 			env := &Env{Config: &Config{Tenant: tTenant, GatewayAppID: tGateway, ClientID: c.clientID}, HTTP: client}
 			r := &Result{env: env}
-			findEntra(context.Background(), env, r, e, "The device code sign-in")
+			findEntra(env, r, e, "The device code sign-in")
 			f := r.findings[0]
 			if f.ID != c.id || f.TraceID != "tr-1" || f.CorrelationID != "co-1" || !slices.Equal(f.AADSTS, e.Codes) {
 				t.Fatalf("%+v", f)

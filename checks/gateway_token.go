@@ -37,6 +37,15 @@ func runGatewayToken(ctx context.Context, env *Env, r *Result) {
 		givenToken(env, r, cfg.Token, "$C7DOCTOR_TOKEN")
 		return
 	}
+	if cfg.Flow == FlowBrowser {
+		if !cfg.DeviceCode {
+			r.Find("token-none", "--flow browser signs a person in, and stdin and stderr are not a terminal.")
+			r.Skip("no token: --flow browser needs a terminal, and no token was given (set C7DOCTOR_TOKEN or --token-file)")
+			return
+		}
+		browserToken(ctx, env, r)
+		return
+	}
 	msalToken(ctx, env, r)
 }
 
@@ -163,7 +172,7 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 	}
 	if !cfg.DeviceCode {
 		if refreshRefused != nil {
-			findEntra(ctx, env, r, refreshRefused, "Refreshing the cached sign-in")
+			findEntra(env, r, refreshRefused, "Refreshing the cached sign-in")
 			return
 		}
 		r.Find("token-none", "No --token-file, no C7DOCTOR_TOKEN, no cached sign-in, and no terminal to sign in with a device code.")
@@ -172,7 +181,7 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 	}
 	if refreshRefused != nil {
 		// The cached sign-in is gone; a new one replaces it.
-		findEntra(ctx, env, r, refreshRefused, "Refreshing the cached sign-in", WithSeverity(report.Info))
+		findEntra(env, r, refreshRefused, "Refreshing the cached sign-in", WithSeverity(report.Info))
 	}
 	res, err := deviceCode(ctx, env, client, scopes)
 	if err != nil {
@@ -188,6 +197,8 @@ func clientName(id string, cfg *Config) string {
 		return " (Azure CLI)"
 	case strings.EqualFold(id, cfg.GatewayAppID):
 		return " (the APIM Gateway app itself)"
+	case strings.EqualFold(id, VSCodeClientID):
+		return " (VS Code)"
 	}
 	return ""
 }
@@ -289,7 +300,7 @@ func deviceCodeFailed(ctx context.Context, env *Env, r *Result, err error) {
 		return
 	}
 	if e, ok := auth.EntraErrorFrom(err); ok {
-		findEntra(ctx, env, r, e, "The device code sign-in")
+		findEntra(env, r, e, "The device code sign-in")
 		return
 	}
 	r.Find("token-msal-failed", fmt.Sprintf("The device code sign-in failed: %v.", err))

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -53,7 +52,7 @@ func entraFindingID(e *auth.EntraError, cfg *Config) string {
 
 // findEntra adds the finding for an Entra refusal, with its codes and ids.
 // what says when it happened ("The device code sign-in").
-func findEntra(ctx context.Context, env *Env, r *Result, e *auth.EntraError, what string, opts ...FindingOption) {
+func findEntra(env *Env, r *Result, e *auth.EntraError, what string, opts ...FindingOption) {
 	cfg := env.Config
 	id := entraFindingID(e, cfg)
 	detail := fmt.Sprintf("%s was refused by Entra: %s", what, e.Error)
@@ -70,7 +69,7 @@ func findEntra(ctx context.Context, env *Env, r *Result, e *auth.EntraError, wha
 		if strings.EqualFold(cfg.ClientID, AzureCLIClientID) || cfg.ClientID == "" {
 			extra = append(extra, "c7doctor signs in as the Azure CLI ("+AzureCLIClientID+"): pre-authorize it on the Gateway app's Mcp.Gateway.Access scope as Part 6 Step 1 (Authorize the Azure CLI on the Gateway app) says.")
 		}
-		detail += graphCause(ctx, env, causeClientPreauth)
+		detail += graphCause(env.runContext(), env, causeClientPreauth)
 	case "token-public-client-disabled":
 		if strings.EqualFold(cfg.ClientID, cfg.GatewayAppID) {
 			detail += " --client-id is the APIM Gateway app's own id: the gateway app's id used as public client works only when its registration allows public client flows."

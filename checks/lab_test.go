@@ -57,7 +57,8 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
-		Stderr: red.Writer(stderr),
+		Stderr:      red.Writer(stderr),
+		OpenBrowser: w.Browser, // the lab's person at a browser, as run --lab has it
 	}
 	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
 }

@@ -74,4 +74,27 @@ var signInEntries = []Entry{
 			"Run with -v to see each hop. Federated sign-in or a proxy in front of Entra may answer differently; c7doctor follows redirects on the authority host only.",
 		},
 	},
+	{
+		ID: "token-browser-web-platform", Title: "Entra wants a client secret for the code: the redirect URI is on the web platform (AADSTS7000218)", Severity: report.Error,
+		Section: SecPart7, Check: "gateway-token", AADSTS: []int{7000218},
+		Fix: []string{
+			"MCP clients redeem the code with PKCE and no secret (Part 7). A redirect URI registered on the Gateway app's Web platform makes Entra take the client for a confidential one. Move VS Code's redirect URIs (http://127.0.0.1:33418, https://vscode.dev/redirect) from Authentication → Web to Authentication → Mobile and desktop applications.",
+		},
+		Commands: []string{showGatewayRedirects, "az ad app update --id {{.GatewayAppID}} --web-redirect-uris \"\"", setPublicRedirects},
+	},
+	{
+		ID: "token-browser-failed", Title: "The browser sign-in through the gateway did not complete", Severity: report.Error,
+		Section: SecPart7, Check: "gateway-token",
+		Fix: []string{
+			"Sign in within the time shown, in the browser c7doctor opens (or open the URL it prints). Run with -v to see the exchanges with the gateway's /authorize and /token.",
+		},
+	},
+	{
+		ID: "token-browser-no-refresh", Title: "The browser sign-in gave no refresh token", Severity: report.Warning,
+		Section: SecPart7, Check: "gateway-token",
+		Fix: []string{
+			"MCP clients ask for offline_access to stay signed in; the AS metadata's scopes_supported lists it (Part 5 Step 2). Without a refresh token every user signs in again each hour.",
+		},
+		Commands: []string{showASPolicy},
+	},
 }

@@ -143,3 +143,19 @@ func TestRulesTable(t *testing.T) {
 }
 
 var ruleCallRe = regexp.MustCompile(`l\.(?:at|add)\("([a-z0-9-]+)"`)
+
+// A document read from a live instance has no APIOps path: its scope, API
+// and operation are given, and it composes like a file.
+func TestLiveDocumentsComposeByTheirGivenPlace(t *testing.T) {
+	op := File{Path: "arm: apis/mcp/operations/post/policies/policy", Scope: ScopeOperation, API: "mcp", Operation: "post",
+		Content: `<policies><inbound><base /><rewrite-uri template="/mcp/oauth" /></inbound></policies>`}
+	api := File{Path: "arm: apis/mcp/policies/policy", Scope: ScopeAPI, API: "mcp",
+		Content: `<policies><inbound><base /><validate-azure-ad-token tenant-id="t.example" /><rewrite-uri template="/mcp/oauth" /></inbound></policies>`}
+	res := Lint(Input{Files: []File{api, op}})
+	for _, f := range res.Findings {
+		if f.Rule == "rewrite-uri-duplicate" && f.Path == op.Path && f.Pipeline == op.Path {
+			return
+		}
+	}
+	t.Errorf("the operation's rewrite after the API's was not found: %+v", res.Findings)
+}

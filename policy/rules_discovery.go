@@ -80,11 +80,11 @@ func (l *linter) responses() []*response {
 }
 
 // bodyJSON parses a plain-text body with its named values put in; a body
-// built by an expression is not judged.
+// built by an expression or a liquid template is not judged.
 func (l *linter) bodyJSON(r *response) {
 	v := r.body.Content()
 	text := strings.TrimSpace(v.Text)
-	if v.IsExpr() || !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
+	if v.IsExpr() || r.body.AttrText("template") != "" || !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
 		return
 	}
 	resolved := namedRefRe.ReplaceAllStringFunc(v.Text, func(m string) string {
