@@ -83,7 +83,7 @@ func NewCommandData(c *Config) CommandData {
 		APIPath:       or(c.APIPath, "context7"),
 		MCPEndpoint:   or(c.MCPEndpoint(), "https://<apim-host>/context7/mcp"),
 		AuthorityHost: or(c.AuthorityHost, "https://login.microsoftonline.com"),
-		GraphEndpoint: or(strings.TrimRight(c.GraphEndpoint, "/"), "https://graph.microsoft.com"),
+		GraphEndpoint: "https://graph.microsoft.com",
 		// Placeholders until Graph is read: az resolves app ids, az rest needs object ids.
 		GatewayObjectID:  "$(az ad app show --id " + or(c.GatewayAppID, "<gateway-app-id>") + " --query id -o tsv)",
 		MCPAPIObjectID:   "$(az ad app show --id " + or(c.MCPAPIAppID, "<mcp-api-app-id>") + " --query id -o tsv)",

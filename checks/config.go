@@ -34,8 +34,6 @@ type Config struct {
 
 	Subscription, ResourceGroup, APIMName string
 
-	// GraphEndpoint is Microsoft Graph's root for this cloud (the lab's own in the lab).
-	GraphEndpoint string
 	// SecretExpiryWarn is how long before its end a client secret is warned about.
 	SecretExpiryWarn time.Duration
 

@@ -11,6 +11,13 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
+// GraphReader reads the guide's app registrations from Microsoft Graph;
+// *azure.Graph is one.
+type GraphReader interface {
+	ReadApps(ctx context.Context, q azure.Query) (*azure.Apps, error)
+	Endpoint() string
+}
+
 // GraphState is what Microsoft Graph said about the guide's app
 // registrations: read once per run, by the first check that asks, and
 // shared by the entra-* checks and the wire checks whose findings it explains.
@@ -31,19 +38,11 @@ func graphApps(ctx context.Context, env *Env) (*azure.Apps, error) {
 			st.Err = errGraphUnavailable
 			return
 		}
-		g, err := azure.NewGraph(azure.GraphOptions{
-			Endpoint: env.Config.GraphEndpoint, Credential: env.Credential,
-			HTTPClient: env.HTTP.HTTPClient(), Timeout: env.Config.Timeout,
-		})
-		if err != nil {
-			st.Err = err
-			return
-		}
 		q := azure.Query{GatewayAppID: env.Config.GatewayAppID, MCPAPIAppID: env.Config.MCPAPIAppID}
 		if tok := env.State.Token.Decoded; tok != nil {
 			q.UserOID = tok.Claims.Oid
 		}
-		st.Apps, st.Err = g.ReadApps(ctx, q)
+		st.Apps, st.Err = env.Graph.ReadApps(ctx, q)
 		if st.Apps != nil {
 			env.State.GraphRoundTrips = st.Apps.RoundTrips
 		}
@@ -56,14 +55,10 @@ var errGraphUnavailable = errors.New("graph: not configured")
 // graphUnavailable says why Graph cannot be read in this run, or "".
 func graphUnavailable(env *Env) string {
 	switch {
-	case env.Credential == nil:
-		return "no Azure credential for Microsoft Graph"
-	case env.Config.GraphEndpoint == "":
-		return "no graph-endpoint setting"
+	case env.Graph == nil:
+		return "Microsoft Graph is not read in this run"
 	case env.Config.GatewayAppID == "":
 		return "needs the gateway app id: set --gateway-app-id"
-	case env.HTTP == nil:
-		return "no HTTP client"
 	}
 	return ""
 }
@@ -98,7 +93,7 @@ func graphRead(ctx context.Context, env *Env, r *Result, id string) *azure.Apps 
 		r.Find("entra-no-credential", sentence("No token for Microsoft Graph: "+ce.Err.Error()))
 		r.Skip("no Azure sign-in for Microsoft Graph")
 	default:
-		r.Find("entra-graph-unreadable", sentence(fmt.Sprintf("Reading the app registrations from %s failed: %v", env.Config.GraphEndpoint, err)))
+		r.Find("entra-graph-unreadable", sentence(fmt.Sprintf("Reading the app registrations from %s failed: %v", env.Graph.Endpoint(), err)))
 		r.Skip("Microsoft Graph could not be read")
 	}
 	st.reported = id
@@ -195,7 +190,13 @@ func runClientID(cfg *Config) string {
 // graphCommandData adds what Graph knows (object ids, scope ids) to the
 // ids a fix command is filled with.
 func graphCommandData(env *Env, d *CommandData) {
-	if env == nil || env.State == nil {
+	if env == nil {
+		return
+	}
+	if env.Graph != nil {
+		d.GraphEndpoint = strings.TrimRight(env.Graph.Endpoint(), "/")
+	}
+	if env.State == nil {
 		return
 	}
 	apps := env.State.Graph.Apps
@@ -221,3 +222,10 @@ func statusOf(r *Result) report.Status { return report.StatusOf(r.findings) }
 
 // sentence ends s with one full stop.
 func sentence(s string) string { return strings.TrimRight(s, ". ") + "." }
+
+// graphEndpoint is the Graph root commands name: the run's setting.
+func graphEndpoint(env *Env) string {
+	d := NewCommandData(env.Config)
+	graphCommandData(env, &d)
+	return d.GraphEndpoint
+}

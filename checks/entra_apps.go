@@ -162,8 +162,7 @@ func preAuthorizeCommand(env *Env, a *azure.Application, client, scopeID string)
 		list = append(list, azure.PreAuthorizedApplication{AppID: client, DelegatedPermissionIDs: []string{scopeID}})
 	}
 	body, _ := json.Marshal(map[string]any{"api": map[string]any{"preAuthorizedApplications": list}})
-	d := NewCommandData(env.Config)
-	return fmt.Sprintf("az rest --method PATCH --uri %s/v1.0/applications/%s --headers Content-Type=application/json --body '%s'", d.GraphEndpoint, a.ObjectID, body)
+	return fmt.Sprintf("az rest --method PATCH --uri %s/v1.0/applications/%s --headers Content-Type=application/json --body '%s'", graphEndpoint(env), a.ObjectID, body)
 }
 
 // judgeRedirects checks the redirect URIs VS Code needs when it signs in

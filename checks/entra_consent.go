@@ -93,7 +93,7 @@ func judgeAssignment(r *Result, apps *azure.Apps) {
 		case !assigned:
 			r.Find("entra-user-not-assigned", fmt.Sprintf("%s requires user assignment (appRoleAssignmentRequired) and user %s is assigned neither directly nor through a group: Entra refuses the user's sign-in with AADSTS50105.", sp.DisplayName, apps.UserOID),
 				WithCommands(fmt.Sprintf("az rest --method POST --uri %s/v1.0/servicePrincipals/%s/appRoleAssignedTo --headers Content-Type=application/json --body '{\"principalId\":\"%s\",\"resourceId\":\"%s\",\"appRoleId\":\"00000000-0000-0000-0000-000000000000\"}'",
-					strings.TrimRight(r.env.Config.GraphEndpoint, "/"), sp.ID, apps.UserOID, sp.ID)))
+					graphEndpoint(r.env), sp.ID, apps.UserOID, sp.ID)))
 		}
 	}
 }

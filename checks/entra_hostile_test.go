@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 	"github.com/c7doctor/c7doctor/wire/wiretest"
@@ -238,14 +239,18 @@ func TestHostileGraph(t *testing.T) {
 				}
 			}
 			cfg := &Config{GatewayAppID: hostGwApp, MCPAPIAppID: hostMCPApp, ClientID: AzureCLIClientID, Tenant: hostTenant,
-				GraphEndpoint: g.srv.URL, GatewaySecret: "hostile-secret-value", Timeout: 2 * time.Second, Deadline: 30 * time.Second}
+				GatewaySecret: "hostile-secret-value", Timeout: 2 * time.Second, Deadline: 30 * time.Second}
 			red := wire.NewRedactor()
 			red.Secret(cfg.GatewaySecret)
 			client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: ca.Pool, Redactor: red, GatewayOrigin: "https://gw.test", AuthOrigins: []string{g.srv.URL}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			env := &Env{Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: graphToken{}, Target: &report.Target{}, Stderr: nopWriter{}}
+			graph, err := azure.NewGraph(azure.GraphOptions{Endpoint: g.srv.URL, Credential: graphToken{}, HTTPClient: client.HTTPClient(), Timeout: cfg.Timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := &Env{Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Graph: graph, Target: &report.Target{}, Stderr: nopWriter{}}
 			start := time.Now()
 			rep := Run(context.Background(), env, All, Selection{Only: entraChecks})
 			if d := time.Since(start); d > 15*time.Second {

@@ -2,13 +2,26 @@ package checks
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/wire"
 )
+
+// labGraph reads the lab's Graph stand-in on the run's client.
+func labGraph(t testing.TB, w *lab.World, client *wire.Client) *azure.Graph {
+	t.Helper()
+	g, err := azure.NewGraph(azure.GraphOptions{Endpoint: w.GraphURL, Credential: labGraphCredential{w}, HTTPClient: client.HTTPClient(), Timeout: client.Timeout()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
 
 // labGraphCredential hands out the app-only tokens the lab's tenant would
 // issue a reader for its Graph stand-in.

@@ -5,8 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -15,9 +13,9 @@ import (
 type Env struct {
 	Config *Config
 	HTTP   *wire.Client
-	// Credential gets tokens for the configuration side (Microsoft Graph);
-	// built once by the caller, nil when the run reads no configuration.
-	Credential azcore.TokenCredential
+	// Graph reads the app registrations from Microsoft Graph (nil: the
+	// entra checks skip). The credential behind it is built by the caller, once.
+	Graph GraphReader
 	State      *State
 	Target     *report.Target
 	Now        func() time.Time

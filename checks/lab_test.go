@@ -40,13 +40,12 @@ func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) 
 func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, tweak func(*Config), stderr io.Writer) *labRun {
 	t.Helper()
 	cfg := labConfig(t, labtest.Settings(t, w))
-	cfg.GraphEndpoint = w.GraphURL
 	if tweak != nil {
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
 	red.Secret(cfg.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, cfg.GraphEndpoint}})
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.GraphURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +53,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		stderr = io.Discard
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Credential: labGraphCredential{w},
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Graph: labGraph(t, w, client),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr:      red.Writer(stderr),
