@@ -13,27 +13,17 @@ import (
 // runEntraGatewayApp judges the APIM Gateway app's registration (Part 2
 // Step 2, Part 2 Step 3's client list, Part 6 Step 1).
 func runEntraGatewayApp(ctx context.Context, env *Env, r *Result) {
-	apps := graphRead(ctx, env, r, "entra-gateway-app")
-	if apps == nil || readFailed(r, apps, azure.ReadGatewayApp) {
-		return
-	}
 	cfg := env.Config
-	a := apps.Gateway
+	a := readApp(ctx, env, r, appRole{check: "entra-gateway-app", read: azure.ReadGatewayApp, appID: cfg.GatewayAppID, flag: "--gateway-app-id",
+		name: "Context7 APIM Gateway", step: "Part 2 Step 2", pick: func(apps *azure.Apps) *azure.Application { return apps.Gateway },
+		tokenV1: "entra-gateway-token-v1", identifierURI: "entra-gateway-identifier-uri"})
 	if a == nil {
-		r.Find("entra-app-missing", fmt.Sprintf("No application in this tenant has app id %s (the --gateway-app-id): the APIM Gateway app of Part 2 Step 2 is registered elsewhere or under another id.", cfg.GatewayAppID), WithFix("Register the Context7 APIM Gateway app (Part 2 Step 2) or give its Application (client) ID with --gateway-app-id."))
 		return
 	}
-	appFacts(r, a)
-	judgeTokenVersion(r, a, "entra-gateway-token-v1")
-	judgeIdentifierURI(r, a, cfg.GatewayAppID, "entra-gateway-identifier-uri")
-	scope, ok := judgeScope(r, a, "Mcp.Gateway.Access", "entra-gateway-scope")
-	if ok {
+	if scope, ok := judgeScope(r, a, "Mcp.Gateway.Access", "entra-gateway-scope"); ok {
 		judgeGatewayClients(env, r, a, scope)
 	}
 	judgeRedirects(r, a)
-	if a.SignInAudience != "" && a.SignInAudience != "AzureADMyOrg" {
-		r.Find("entra-sign-in-audience", fmt.Sprintf("signInAudience is %s: the guide registers both apps as single tenant (AzureADMyOrg).", a.SignInAudience))
-	}
 	if statusOf(r) == "pass" {
 		r.Summary("%s: v2 tokens, api://%s, Mcp.Gateway.Access, %d authorized client(s)", a.DisplayName, cfg.GatewayAppID, len(a.API.PreAuthorizedApplications))
 	}
@@ -42,29 +32,49 @@ func runEntraGatewayApp(ctx context.Context, env *Env, r *Result) {
 // runEntraMCPAPIApp judges the Context7 MCP API app's registration (Part 2
 // Step 1 and its side of Step 3).
 func runEntraMCPAPIApp(ctx context.Context, env *Env, r *Result) {
-	apps := graphRead(ctx, env, r, "entra-mcp-api-app")
-	if apps == nil || readFailed(r, apps, azure.ReadMCPAPIApp) {
-		return
-	}
 	cfg := env.Config
-	a := apps.MCPAPI
+	a := readApp(ctx, env, r, appRole{check: "entra-mcp-api-app", read: azure.ReadMCPAPIApp, appID: cfg.MCPAPIAppID, flag: "--mcp-api-app-id",
+		name: "Context7 MCP API", step: "Part 2 Step 1", pick: func(apps *azure.Apps) *azure.Application { return apps.MCPAPI },
+		tokenV1: "entra-mcp-api-token-v1", identifierURI: "entra-mcp-api-identifier-uri"})
 	if a == nil {
-		r.Find("entra-app-missing", fmt.Sprintf("No application in this tenant has app id %s (the --mcp-api-app-id): the Context7 MCP API app of Part 2 Step 1 is registered elsewhere or under another id.", cfg.MCPAPIAppID), WithFix("Register the Context7 MCP API app (Part 2 Step 1) or give its Application (client) ID with --mcp-api-app-id."))
 		return
 	}
-	appFacts(r, a)
-	judgeTokenVersion(r, a, "entra-mcp-api-token-v1")
-	judgeIdentifierURI(r, a, cfg.MCPAPIAppID, "entra-mcp-api-identifier-uri")
 	if scope, ok := judgeScope(r, a, "mcp.access", "entra-mcp-api-scope"); ok && !a.PreAuthorizes(cfg.GatewayAppID, scope.ID) {
 		r.Find("entra-gateway-not-preauthorized", fmt.Sprintf("api.preAuthorizedApplications of the MCP API app does not hold the APIM Gateway app (%s) with mcp.access (%s): without it, the OBO exchange depends on admin consent alone.", cfg.GatewayAppID, scope.ID),
 			WithCommands(preAuthorizeCommand(env, a, cfg.GatewayAppID, scope.ID)))
 	}
-	if a.SignInAudience != "" && a.SignInAudience != "AzureADMyOrg" {
-		r.Find("entra-sign-in-audience", fmt.Sprintf("signInAudience is %s: the guide registers both apps as single tenant (AzureADMyOrg).", a.SignInAudience))
-	}
 	if statusOf(r) == "pass" {
 		r.Summary("%s: v2 tokens, api://%s, mcp.access, the Gateway app pre-authorized", a.DisplayName, cfg.MCPAPIAppID)
 	}
+}
+
+// appRole is one of the guide's two app registrations, as a check reads it.
+type appRole struct {
+	check, read, appID, flag, name, step string
+	pick                                 func(*azure.Apps) *azure.Application
+	tokenV1, identifierURI               string // finding ids
+}
+
+// readApp reads the app and judges what both registrations share: token
+// version, Application ID URI, single tenant. nil when the check is settled.
+func readApp(ctx context.Context, env *Env, r *Result, role appRole) *azure.Application {
+	apps := graphRead(ctx, env, r, role.check)
+	if apps == nil || readFailed(r, apps, role.read) {
+		return nil
+	}
+	a := role.pick(apps)
+	if a == nil {
+		r.Find("entra-app-missing", fmt.Sprintf("No application in this tenant has app id %s (the %s): the %s app of %s is registered elsewhere or under another id.", role.appID, role.flag, role.name, role.step),
+			WithFix(fmt.Sprintf("Register the %s app (%s) or give its Application (client) ID with %s.", role.name, role.step, role.flag)))
+		return nil
+	}
+	appFacts(r, a)
+	judgeTokenVersion(r, a, role.tokenV1)
+	judgeIdentifierURI(r, a, role.appID, role.identifierURI)
+	if a.SignInAudience != "" && a.SignInAudience != "AzureADMyOrg" {
+		r.Find("entra-sign-in-audience", fmt.Sprintf("signInAudience is %s: the guide registers both apps as single tenant (AzureADMyOrg).", a.SignInAudience))
+	}
+	return a
 }
 
 func appFacts(r *Result, a *azure.Application) {

@@ -15,10 +15,10 @@ type Env struct {
 	HTTP   *wire.Client
 	// Graph reads the app registrations from Microsoft Graph (nil: the
 	// entra checks skip). The credential behind it is built by the caller, once.
-	Graph GraphReader
-	State      *State
-	Target     *report.Target
-	Now        func() time.Time
+	Graph  GraphReader
+	State  *State
+	Target *report.Target
+	Now    func() time.Time
 	// Stderr is where a check may talk to a person (device-code prompt);
 	// the caller passes io.Discard when stderr is not a terminal.
 	Stderr io.Writer
