@@ -203,6 +203,8 @@ func flagValues(f cli.Flag, cur, prefix string) []string {
 		}
 	case name == "only" || name == "skip" || name == "require":
 		return withPrefix(prefix+cur, idList(cur, checkIDs(), prefix))
+	case name == "flow":
+		cands = []string{checks.FlowDeviceCode + "\tsign in with a device code", checks.FlowBrowser + "\tsign in through the gateway in a browser, as MCP clients do"}
 	case name == "fault":
 		for _, fl := range lab.Faults() {
 			cands = append(cands, fl.Name+"\t"+fl.Behaviour)

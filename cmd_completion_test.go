@@ -46,6 +46,8 @@ func TestCompleteWords(t *testing.T) {
 		{line: "run --token-file ./t", want: filesDirective},
 		{line: "init --file ", want: filesDirective},
 		{line: "run --fault gateway-v1", want: "gateway-v1-token"},
+		{line: "run --flow ", want: "browser device-code"},
+		{line: "run --fault guide", want: "guide-as-written"},
 		{line: "run --lab ", want: ""},                                       // a bool flag takes no value; run takes no argument
 		{line: "run --gateway ", want: ""},                                   // nothing to guess
 		{line: "run --gateway https://x --o", want: "--only --out --output"}, // the value was consumed

@@ -58,7 +58,8 @@ func labOutputs(t *testing.T, extra ...string) (map[string][]byte, string, int) 
 	hookWorlds()
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "trace.har")
-	args := []string{"run", "--lab", "-o", "text", "-v", "--trace", trace, "--timeout", "400ms", "--deadline", "60s"}
+	// Roomy: two cores under -race, shared with other suites, must not time out a healthy hop.
+	args := []string{"run", "--lab", "-o", "text", "-v", "--trace", trace, "--timeout", "2s", "--deadline", "60s"}
 	files := map[string]string{"trace": trace}
 	for _, f := range report.Formats() {
 		if f == "text" {

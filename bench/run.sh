@@ -156,7 +156,8 @@ inspector_legacy_cmd=(node "$inspector" --cli "$mcp_endpoint" --transport http -
 say "checking each tool once"
 report="$("${c7doctor_cmd[@]}")" || die "c7doctor run failed against the lab: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report" 2>/dev/null || echo "$report")"
 ran="$(jq '[.checks[] | select(.status == "pass" or .status == "warn")] | length' <<<"$report")"
-(( ran == 13 )) || die "c7doctor: $ran of 13 checks ran clean: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
+total="$(jq '.checks | length' <<<"$report")"
+(( ran == total )) || die "c7doctor: $ran of $total checks ran clean: $(jq -c '[.checks[] | select(.status != "pass") | {id, status, summary}]' <<<"$report")"
 requests="$("${c7doctor_cmd[@]}" -v 2>&1 >/dev/null | grep -c '^→' || true)"
 warned="$(jq -r '[.checks[] | select(.status == "warn") | .id + " (" + ([.findings[].id] | join(", ")) + ")"] | join("; ")' <<<"$report")"
 env "${curl_env[@]}" "${curl_cmd[@]}" >"$work/curl.txt" || die "the curl procedure failed: $(tail -5 "$work/curl.txt")"
@@ -231,7 +232,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo
   cat "$out/tools.md"
   echo
-  echo "c7doctor ran all 13 checks (--call --upstream-probe) in $requests HTTPS requests, none failed${warned:+, warnings: $warned}. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era), run 5 times, listed $(IFS=,; echo "${legacy_counts[*]}") tools: once the gateway answers its GET event stream with 404, the CLI takes the connection as failed and, if tools/list has not gone out yet, prints an empty list with exit 0."
+  echo "c7doctor ran all $total checks (--call --upstream-probe) in $requests HTTPS requests, none failed${warned:+, warnings: $warned}. inspector (--protocol-era auto) listed $(jq '.tools | length' <<<"$tools_json") tools; inspector-legacy (the CLI's default era), run 5 times, listed $(IFS=,; echo "${legacy_counts[*]}") tools: once the gateway answers its GET event stream with 404, the CLI takes the connection as failed and, if tools/list has not gone out yet, prints an empty list with exit 0."
   echo
   cat "$out/version.md"
   echo

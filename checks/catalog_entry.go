@@ -3,6 +3,7 @@ package checks
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ type Entry struct {
 	Section  string // guide heading; "" when no section applies
 	Fix      []string
 	Commands []string
-	AADSTS   []int  // Entra codes this entry explains, for `explain AADSTSnnnn`
+	AADSTS   []int  // Entra codes this entry explains, for `explain AADSTSnnnn`: filled from EntraRules
 	Check    string // the check that emits it, for `explain`
 }
 
@@ -36,6 +37,15 @@ func buildCatalog(groups ...[]Entry) map[string]Entry {
 			}
 			out[e.ID] = e
 		}
+	}
+	for id, codes := range entraCodes() {
+		e := out[id]
+		for _, c := range codes {
+			if !slices.Contains(e.AADSTS, c) {
+				e.AADSTS = append(e.AADSTS, c)
+			}
+		}
+		out[id] = e
 	}
 	return out
 }
@@ -194,7 +204,7 @@ var coreEntries = []Entry{
 	},
 	{
 		ID: "obo-consent", Title: "The OBO exchange is not consented (AADSTS65001)", Severity: report.Error,
-		Section: SecOBO50013, Check: "obo", AADSTS: []int{65001},
+		Section: SecOBO50013, Check: "obo",
 		Fix: []string{
 			"In the APIM Gateway app, API permissions must list Context7 MCP API → mcp.access (Delegated), granted for the tenant; grant admin consent.",
 		},
@@ -205,7 +215,7 @@ var coreEntries = []Entry{
 	},
 	{
 		ID: "obo-invalid-scope", Title: "The OBO scope is malformed (AADSTS70011)", Severity: report.Error,
-		Section: SecOBO70011, Check: "obo", AADSTS: []int{70011},
+		Section: SecOBO70011, Check: "obo",
 		Fix: []string{
 			"The mcp-api-app-id named value must hold the MCP API app's client id (a GUID); the policy must render api://<guid>/.default.",
 		},
@@ -227,7 +237,7 @@ var coreEntries = []Entry{
 	},
 	{
 		ID: "wrong-client-id", Title: "The client is not authorized on the Gateway app (AADSTS65005)", Severity: report.Error,
-		Section: SecWrongClientID, Check: "gateway-token", AADSTS: []int{65005},
+		Section: SecWrongClientID, Check: "gateway-token",
 		Fix: []string{
 			"Add client {{.ClientID}} under Expose an API → Authorized client applications of the APIM Gateway app, with the Mcp.Gateway.Access scope ticked.",
 		},
@@ -247,8 +257,5 @@ var coreEntries = []Entry{
 	{
 		ID: "check-timeout", Title: "The check took too long", Severity: report.Error, Check: "any",
 		Fix: []string{"Raise --timeout, or look at which hop is slow with -v."},
-	},
-	{
-		ID: "not-run", Title: "Not run", Severity: report.Info, Check: "any",
 	},
 }

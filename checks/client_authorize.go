@@ -81,7 +81,7 @@ func (a signInAnswer) String() string {
 
 // resourceRefused reports Entra's refusal of the RFC 8707 resource parameter.
 func (a signInAnswer) resourceRefused() bool {
-	return a.refusal != nil && (a.refusal.Has(9010010) || a.refusal.Has(901002) || a.refusal.Error == "invalid_target")
+	return a.refusal != nil && EntraFinding("client-authorize", a.refusal, nil) == "authorize-resource-refused"
 }
 
 // maxEntraHops bounds the redirects followed on the Entra host.
@@ -276,21 +276,19 @@ func judgeSignInRefusal(r *Result, c MCPClient, redirect string, a signInAnswer)
 	e := a.refusal
 	detail := fmt.Sprintf("Entra refuses %s (%s) with redirect URI %s before any sign-in: %s.", c.ID, c.Name, redirect, strings.TrimSuffix(e.Message(), "."))
 	opts := []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
-	switch {
-	case e.Has(50011):
+	switch id := EntraFinding("client-authorize", e, r.env.Config); id {
+	case "client-redirect-not-registered":
 		if strings.EqualFold(c.ID, VSCodeClientID) {
 			opts = append(opts, WithFix("VS Code's first-party app carries Microsoft's redirect URIs, not yours: use the Gateway app's id in VS Code (Part 7), or use VS Code's own redirect URI."))
 		}
-		r.Find("client-redirect-not-registered", detail, opts...)
-	case e.Has(700016):
+		r.Find(id, detail, opts...)
+	case "client-unknown":
 		cmd := "az ad sp show --id " + c.ID + " --query \"{appId:appId, name:displayName}\""
 		if strings.EqualFold(c.ID, VSCodeClientID) {
 			cmd = "az ad sp create --id " + VSCodeClientID
 		}
-		r.Find("client-unknown", detail, append(opts, WithCommands(cmd))...)
-	case e.Has(65005):
-		r.Find("wrong-client-id", detail, opts...)
+		r.Find(id, detail, append(opts, WithCommands(cmd))...)
 	default:
-		r.Find("client-authorize-refused", detail, opts...)
+		r.Find(id, detail, opts...)
 	}
 }

@@ -67,8 +67,8 @@ func TestClientAuthorizeFaults(t *testing.T) {
 				t.Fatalf("client-authorize: %s, want %s (%v)", c.Status, want, findingIDs(lr.Report, "client-authorize"))
 			}
 			f := wantFinding(t, lr.Report, "client-authorize", tt.finding)
-			if f.Severity != tt.severity || f.Guide == nil || f.Guide.Section != tt.section {
-				t.Errorf("%s: %s %+v, want %s in %q", f.ID, f.Severity, f.Guide, tt.severity, tt.section)
+			if f.Severity != tt.severity || f.Guide == nil || f.Guide.Section != tt.section || f.Guide.Section != faultGuide(t, tt.fault) {
+				t.Errorf("%s: %s %+v, want %s in %q, the section the lab's fault table names", f.ID, f.Severity, f.Guide, tt.severity, tt.section)
 			}
 			if !slices.Contains(f.AADSTS, tt.code) && tt.severity == report.Error {
 				t.Errorf("%s: aadsts %v, want %d", f.ID, f.AADSTS, tt.code)
@@ -92,6 +92,18 @@ func TestClientAuthorizeFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faultGuide is the guide section the lab's fault table gives a fault.
+func faultGuide(t *testing.T, name string) string {
+	t.Helper()
+	for _, f := range lab.Faults() {
+		if f.Name == name {
+			return f.Guide
+		}
+	}
+	t.Fatalf("no lab fault %q", name)
+	return ""
 }
 
 func TestExpectedClients(t *testing.T) {

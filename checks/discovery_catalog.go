@@ -455,7 +455,7 @@ var discoveryEntries = []Entry{
 
 	{
 		ID: "token-proxy-secret-required", Title: "Entra wants a client secret to redeem codes for the Gateway app", Severity: report.Warning,
-		Section: SecPart7, Check: "token-proxy", AADSTS: []int{7000218},
+		Section: SecPart7, Check: "token-proxy",
 		Fix: []string{
 			"MCP clients sign in as public clients with PKCE and send no secret (Part 7). In the Gateway app, register the redirect URIs the client shows (VS Code: Copy URIs & Proceed) under Authentication → Mobile and desktop applications, so Entra redeems codes without a secret.",
 		},

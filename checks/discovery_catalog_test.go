@@ -1,62 +1,12 @@
 package checks
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-// discoverySources are the files of checks 1–6.
-var discoverySources = []string{
-	"discovery.go", "discovery_json.go", "discovery_tenant.go", "challenge.go", "prm.go", "prm_parse.go",
-	"as_metadata.go", "as_metadata_parse.go", "authorize_redirect.go", "token_proxy.go", "tenant_keys.go",
-}
-
-// discoveryLiterals returns every string literal of the discovery sources,
-// and those passed first to a Find call.
-func discoveryLiterals(t *testing.T) (all, found []string) {
-	t.Helper()
-	fset := token.NewFileSet()
-	for _, name := range discoverySources {
-		f, err := parser.ParseFile(fset, filepath.Join(".", name), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.BasicLit:
-				if s, err := strconv.Unquote(n.Value); err == nil && n.Kind == token.STRING {
-					all = append(all, s)
-				}
-			case *ast.CallExpr:
-				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Find" && len(n.Args) > 0 {
-					if lit, ok := n.Args[0].(*ast.BasicLit); ok {
-						s, _ := strconv.Unquote(lit.Value)
-						found = append(found, s)
-					}
-				}
-			}
-			return true
-		})
-	}
-	return all, found
-}
-
 func TestDiscoveryCatalog(t *testing.T) {
-	all, found := discoveryLiterals(t)
-	if len(found) < 40 {
-		t.Fatalf("only %d Find calls seen: the parse missed them", len(found))
-	}
-	for _, id := range found {
-		if _, ok := Catalog[id]; !ok {
-			t.Errorf("Find(%q): not in the catalog", id)
-		}
-	}
 	checkIDs := map[string]bool{}
 	for _, c := range All {
 		checkIDs[c.ID] = true
@@ -65,9 +15,6 @@ func TestDiscoveryCatalog(t *testing.T) {
 		ResourceGroup: "rg", APIMName: "a", Gateway: "https://h", Host: "h", APIPath: "p", MCPEndpoint: "https://h/p/mcp", AuthorityHost: "https://l"}
 	empty := NewCommandData(&Config{})
 	for _, e := range discoveryEntries {
-		if !slices.Contains(all, e.ID) {
-			t.Errorf("%s: no discovery check emits it", e.ID)
-		}
 		if !checkIDs[e.Check] {
 			t.Errorf("%s: Check %q is not a check", e.ID, e.Check)
 		}

@@ -115,7 +115,7 @@ func readFailed(r *Result, apps *azure.Apps, reads ...string) bool {
 // graphCause is the sentence a wire finding adds when Graph shows its
 // cause, or "" when Graph cannot be read or shows nothing for it. It only
 // uses a read the run already made or can make now.
-func graphCause(ctx context.Context, env *Env, topic string) string {
+func graphCause(ctx context.Context, env *Env, topic graphTopic) string {
 	if graphUnavailable(env) != "" {
 		return ""
 	}
@@ -163,14 +163,16 @@ func graphCause(ctx context.Context, env *Env, topic string) string {
 	return ""
 }
 
-// Topics graphCause knows.
+// graphTopic is a wire finding whose cause Graph may show.
+type graphTopic int
+
 const (
-	causeGatewayV1     = "gateway-v1"
-	causeMCPAPIV1      = "mcp-api-v1"
-	causeConsent       = "consent"
-	causeMCPAPISP      = "mcp-api-sp"
-	causeSecretExpired = "secret-expired"
-	causeClientPreauth = "client-preauth"
+	causeGatewayV1 graphTopic = iota
+	causeMCPAPIV1
+	causeConsent
+	causeMCPAPISP
+	causeSecretExpired
+	causeClientPreauth
 )
 
 func versionText(a *azure.Application) string {

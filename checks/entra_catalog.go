@@ -1,211 +1,133 @@
 package checks
 
-import "github.com/c7doctor/c7doctor/report"
+import (
+	"slices"
+	"strings"
 
-// Microsoft Graph's app and permission ids, for the commands that grant a
-// CI identity read access to app registrations.
-const (
-	graphAppID                = "00000003-0000-0000-c000-000000000000"
-	applicationReadAllRoleID  = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30"
-	applicationReadAllScopeID = "c79f8feb-a9db-4090-85f9-90d820caa0eb"
+	"github.com/c7doctor/c7doctor/auth"
 )
 
-const (
-	cmdSecretReset = "az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv"
-	cmdNamedValue  = "az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value <new-secret-value> --secret true"
+// EntraRule says which finding an Entra refusal is in one check. An AADSTS
+// code does not decide it alone: AADSTS7000218 means three things in three
+// checks, and AADSTS65001 depends on the client that signed in.
+type EntraRule struct {
+	Check string // the check that met the refusal
+	// The refusal matches when it carries one of Codes, Errors (OAuth
+	// error) or Suberrors; a rule with none of them matches every refusal.
+	Codes     []int
+	Errors    []string
+	Suberrors []string
+	When      *RunCondition // nil: whatever the run's ids
+	Finding   string
+}
+
+// RunCondition is a condition on the run's own ids.
+type RunCondition struct {
+	Says  string // for explain: "the client is the Azure CLI"
+	Holds func(*Config) bool
+}
+
+var (
+	whenAzureCLI = &RunCondition{Says: "the client is the Azure CLI", Holds: func(c *Config) bool {
+		return c.ClientID == "" || strings.EqualFold(c.ClientID, AzureCLIClientID)
+	}}
+	whenBrowserFlow = &RunCondition{Says: "the sign-in is the browser route (--flow browser)", Holds: func(c *Config) bool {
+		return c.Flow == FlowBrowser
+	}}
+	whenOtherClient = &RunCondition{Says: "the client is not the Azure CLI", Holds: func(c *Config) bool {
+		return !whenAzureCLI.Holds(c)
+	}}
 )
 
-// entraEntries are the findings of the entra-* checks, which read the app
-// registrations, service principals and consent from Microsoft Graph.
-var entraEntries = []Entry{
-	{
-		ID: "entra-forbidden", Title: "No read access to the app registrations in Microsoft Graph", Severity: report.Info,
-		Section: SecPart2, Check: "entra-gateway-app",
-		Fix: []string{
-			"The Entra checks need to read applications and service principals: Application.Read.All or Directory.Read.All for a service principal (CI), or a user in a directory that lets users read applications (the default), or the Directory Readers role.",
-			"Without it they are skipped; add --require entra-gateway-app to make that an incomplete run (exit 3).",
-		},
-		Commands: []string{
-			"az ad app permission add --id <ci-app-id> --api " + graphAppID + " --api-permissions " + applicationReadAllRoleID + "=Role",
-			"az ad app permission admin-consent --id <ci-app-id>",
-		},
-	},
-	{
-		ID: "entra-no-credential", Title: "No Azure sign-in to read Microsoft Graph with", Severity: report.Info,
-		Section: SecPart2, Check: "entra-gateway-app",
-		Fix: []string{
-			"Sign in with the Azure CLI (az login --tenant {{.Tenant}}), or set a service principal in AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET; AZURE_TOKEN_CREDENTIALS picks one credential by name.",
-		},
-		Commands: []string{"az login --tenant {{.Tenant}}"},
-	},
-	{
-		ID: "entra-graph-unreadable", Title: "Microsoft Graph did not answer with the app registrations", Severity: report.Warning,
-		Section: SecPart2, Check: "entra-gateway-app",
-		Fix: []string{
-			"Run again with -v to see Graph's answer; throttling (429) and outages pass, a proxy answering in Graph's place does not.",
-		},
-	},
-	{
-		ID: "entra-app-missing", Title: "The app id names no application in this tenant", Severity: report.Error,
-		Section: SecPart2, Check: "entra-gateway-app", AADSTS: []int{700016},
-		Fix: []string{"Use the Application (client) ID shown on the app's Overview page in tenant {{.Tenant}}."},
-		Commands: []string{
-			"az ad app list --display-name 'Context7' --query '[].{name:displayName,appId:appId}' -o table",
-		},
-	},
-	{
-		ID: "entra-gateway-token-v1", Title: "The APIM Gateway app issues v1 tokens (api.requestedAccessTokenVersion)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "entra-gateway-app",
-		Fix:      []string{"Set requestedAccessTokenVersion to 2 in the APIM Gateway app's manifest (Part 2 Step 2, item 6); tokens issued before keep their v1 issuer until they expire."},
-		Commands: []string{"az ad app update --id {{.GatewayAppID}} --set api.requestedAccessTokenVersion=2"},
-	},
-	{
-		ID: "entra-mcp-api-token-v1", Title: "The Context7 MCP API app issues v1 tokens (api.requestedAccessTokenVersion)", Severity: report.Error,
-		Section: SecMCPAPIApp, Check: "entra-mcp-api-app",
-		Fix:      []string{"Set requestedAccessTokenVersion to 2 in the Context7 MCP API app's manifest (Part 2 Step 1, item 5): Context7 accepts only v2 issuers."},
-		Commands: []string{"az ad app update --id {{.MCPAPIAppID}} --set api.requestedAccessTokenVersion=2"},
-	},
-	{
-		ID: "entra-gateway-identifier-uri", Title: "The APIM Gateway app lacks its Application ID URI (identifierUris)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "entra-gateway-app", AADSTS: []int{500011},
-		Fix:      []string{"Expose an API → Application ID URI → accept the default api://{{.GatewayAppID}} (Part 2 Step 2, item 4)."},
-		Commands: []string{"az ad app update --id {{.GatewayAppID}} --identifier-uris api://{{.GatewayAppID}}"},
-	},
-	{
-		ID: "entra-mcp-api-identifier-uri", Title: "The Context7 MCP API app lacks its Application ID URI (identifierUris)", Severity: report.Error,
-		Section: SecMCPAPIApp, Check: "entra-mcp-api-app", AADSTS: []int{500011},
-		Fix:      []string{"Expose an API → Application ID URI → accept the default api://{{.MCPAPIAppID}} (Part 2 Step 1, item 3)."},
-		Commands: []string{"az ad app update --id {{.MCPAPIAppID}} --identifier-uris api://{{.MCPAPIAppID}}"},
-	},
-	{
-		ID: "entra-gateway-scope", Title: "The APIM Gateway app does not expose an enabled Mcp.Gateway.Access scope", Severity: report.Error,
-		Section: SecGatewayApp, Check: "entra-gateway-app", AADSTS: []int{70011},
-		Fix: []string{"Expose an API → Add a scope: Mcp.Gateway.Access, admins and users, state Enabled (Part 2 Step 2, item 5)."},
-		Commands: []string{
-			"az ad app show --id {{.GatewayAppID}} --query 'api.oauth2PermissionScopes[].{value:value,enabled:isEnabled,id:id}'",
-		},
-	},
-	{
-		ID: "entra-mcp-api-scope", Title: "The Context7 MCP API app does not expose an enabled mcp.access scope", Severity: report.Error,
-		Section: SecMCPAPIApp, Check: "entra-mcp-api-app", AADSTS: []int{65005},
-		Fix: []string{"Expose an API → Add a scope: mcp.access, admins and users, state Enabled (Part 2 Step 1, item 4)."},
-		Commands: []string{
-			"az ad app show --id {{.MCPAPIAppID}} --query 'api.oauth2PermissionScopes[].{value:value,enabled:isEnabled,id:id}'",
-		},
-	},
-	{
-		ID: "entra-client-not-preauthorized", Title: "The client c7doctor signs in with is not an authorized client of the Gateway app", Severity: report.Error,
-		Section: SecAuthorizeCLI, Check: "entra-gateway-app", AADSTS: []int{65005, 65001},
-		Fix: []string{
-			"APIM Gateway app → Expose an API → Authorized client applications → add {{.ClientID}} with the Mcp.Gateway.Access scope ticked (Part 6 Step 1). The command below keeps the clients already there: Graph replaces the whole list.",
-		},
-	},
-	{
-		ID: "entra-mcp-client-not-preauthorized", Title: "An expected MCP client is not an authorized client of the Gateway app", Severity: report.Warning,
-		Section: SecPermChain, Check: "entra-gateway-app", AADSTS: []int{65005},
-		Fix: []string{
-			"APIM Gateway app → Expose an API → Authorized client applications → add the client (VS Code: aebc6443-996d-45c2-90f0-388ff96faa56) with the Mcp.Gateway.Access scope ticked (Part 2 Step 3). Not needed for VS Code if its users paste the Gateway app's own id (Part 7). The command below keeps the clients already there.",
-		},
-	},
-	{
-		ID: "entra-gateway-not-preauthorized", Title: "The MCP API app does not pre-authorize the Gateway app", Severity: report.Warning,
-		Section: SecPermChain, Check: "entra-mcp-api-app",
-		Fix: []string{
-			"Context7 MCP API app → Expose an API → Authorized client applications → add the APIM Gateway app ({{.GatewayAppID}}) with mcp.access ticked (Part 2 Step 3).",
-		},
-	},
-	{
-		ID: "entra-redirect-web-platform", Title: "VS Code's redirect URIs are on the web platform", Severity: report.Warning,
-		Section: SecPart7, Check: "entra-gateway-app", AADSTS: []int{7000218},
-		Fix: []string{
-			"APIM Gateway app → Authentication: remove http://127.0.0.1:33418 and https://vscode.dev/redirect from Web and add them under Mobile and desktop applications, so VS Code can redeem its code with PKCE and no secret.",
-		},
-		Commands: []string{
-			"az ad app update --id {{.GatewayAppID}} --web-redirect-uris --public-client-redirect-uris http://127.0.0.1:33418 https://vscode.dev/redirect",
-		},
-	},
-	{
-		ID: "entra-redirect-missing", Title: "VS Code's redirect URIs are not registered on the Gateway app", Severity: report.Info,
-		Section: SecPart7, Check: "entra-gateway-app", AADSTS: []int{50011},
-		Fix: []string{
-			"If VS Code users paste the Gateway app's id (Part 7), register VS Code's redirect URIs on the Mobile and desktop applications platform.",
-		},
-		Commands: []string{
-			"az ad app update --id {{.GatewayAppID}} --public-client-redirect-uris http://127.0.0.1:33418 https://vscode.dev/redirect",
-		},
-	},
-	{
-		ID: "entra-sign-in-audience", Title: "The app is not single tenant (signInAudience)", Severity: report.Warning,
-		Section: SecPart2, Check: "entra-gateway-app",
-		Fix: []string{"The guide registers both apps as single tenant: Authentication → Supported account types → this organizational directory only."},
-	},
-	{
-		ID: "entra-no-service-principal", Title: "An app has no service principal in the tenant", Severity: report.Error,
-		Section: SecPart2, Check: "entra-consent", AADSTS: []int{500011},
-		Fix: []string{
-			"Create the service principal (the portal does so when an app is registered in the tenant; a registration made by API or in another tenant has none). Then grant admin consent again (Part 2 Step 3).",
-		},
-	},
-	{
-		ID: "entra-permission-missing", Title: "The Gateway app's API permissions lack the MCP API's mcp.access", Severity: report.Error,
-		Section: SecPermChain, Check: "entra-consent", AADSTS: []int{650057, 65001},
-		Fix: []string{"APIM Gateway app → API permissions → Add a permission → My APIs → Context7 MCP API → Delegated → mcp.access, then Grant admin consent (Part 2 Step 3)."},
-		Commands: []string{
-			"az ad app permission add --id {{.GatewayAppID}} --api {{.MCPAPIAppID}} --api-permissions {{.MCPAccessScopeID}}=Scope",
-			"az ad app permission admin-consent --id {{.GatewayAppID}}",
-		},
-	},
-	{
-		ID: "entra-no-admin-consent", Title: "mcp.access is not admin-consented for the Gateway app", Severity: report.Error,
-		Section: SecPermChain, Check: "entra-consent", AADSTS: []int{65001},
-		Fix:      []string{"APIM Gateway app → API permissions → Grant admin consent for the tenant (Part 2 Step 3, item 2)."},
-		Commands: []string{"az ad app permission admin-consent --id {{.GatewayAppID}}"},
-	},
-	{
-		ID: "entra-user-not-assigned", Title: "The user is not assigned to an app that requires assignment", Severity: report.Error,
-		Section: SecPart2, Check: "entra-consent", AADSTS: []int{50105},
-		Fix: []string{
-			"Enterprise applications → the app → Users and groups → add the user (or a group they are in), or set Assignment required to No.",
-		},
-	},
-	{
-		ID: "entra-assignment-unknown", Title: "User assignment could not be checked", Severity: report.Info,
-		Section: SecPart2, Check: "entra-consent", AADSTS: []int{50105},
-		Fix: []string{"Check in Enterprise applications → the app → Users and groups that the users of the gateway are assigned."},
-	},
-	{
-		ID: "entra-secret-none", Title: "The Gateway app has no client secret", Severity: report.Error,
-		Section: SecGatewayApp, Check: "entra-secret", AADSTS: []int{7000215},
-		Fix:      []string{"Create a client secret (Part 2 Step 2, item 3) and store its Value in the apim-gateway-client-secret named value (Part 3 Step 1)."},
-		Commands: []string{cmdSecretReset, cmdNamedValue},
-	},
-	{
-		ID: "entra-secret-unknown", Title: "The secret c7doctor was given is not one of the Gateway app's", Severity: report.Warning,
-		Section: SecNamedValues, Check: "entra-secret", AADSTS: []int{7000215},
-		Fix: []string{"Give c7doctor the secret APIM uses (the apim-gateway-client-secret named value), so its end date can be watched."},
-	},
-	{
-		ID: "entra-secret-expired", Title: "The Gateway app's client secret has expired", Severity: report.Error,
-		Section: SecGatewayApp, Check: "entra-secret", AADSTS: []int{7000222},
-		Fix: []string{
-			"Create a new client secret for the APIM Gateway app and store its Value in the apim-gateway-client-secret named value; every OBO exchange APIM makes fails until then.",
-		},
-		Commands: []string{cmdSecretReset, cmdNamedValue},
-	},
-	{
-		ID: "entra-secret-expiring", Title: "The Gateway app's client secret expires soon", Severity: report.Warning,
-		Section: SecGatewayApp, Check: "entra-secret", AADSTS: []int{7000222},
-		Fix: []string{
-			"Create a new secret now (--append keeps the old one working), store its Value in the apim-gateway-client-secret named value, then delete the old secret.",
-		},
-		Commands: []string{cmdSecretReset, cmdNamedValue},
-	},
-	{
-		ID: "entra-secret-rotation-pending", Title: "APIM still uses the old client secret, which expires soon", Severity: report.Warning,
-		Section: SecNamedValues, Check: "entra-secret", AADSTS: []int{7000222},
-		Fix: []string{
-			"A newer secret exists: store its Value in the apim-gateway-client-secret named value (its value was shown once, when it was created; if it is lost, create another).",
-		},
-		Commands: []string{cmdNamedValue},
-	},
+// EntraRules decide, check by check and in order, which finding an Entra
+// refusal is: the first rule of the check that matches wins.
+var EntraRules = []EntraRule{
+	// tenant-keys: the tenant's discovery document.
+	{Check: "tenant-keys", Codes: []int{90002, 900023}, Errors: []string{"invalid_tenant"}, Finding: "tenant-not-found"},
+
+	// token-proxy: a made-up code posted to the gateway's /token, without
+	// and with the RFC 8707 resource parameter MCP clients send.
+	{Check: "token-proxy", Codes: []int{9010010, 901002}, Errors: []string{"invalid_target"}, Finding: "token-resource-refused"},
+	{Check: "token-proxy", Codes: []int{90002, 900023}, Finding: "token-proxy-wrong-tenant"},
+	{Check: "token-proxy", Codes: []int{700016}, Finding: "token-proxy-app-not-in-tenant"},
+	{Check: "token-proxy", Codes: []int{7000218}, Finding: "token-proxy-secret-required"},
+
+	// client-authorize: the sign-in request each expected MCP client sends.
+	{Check: "client-authorize", Codes: []int{9010010, 901002}, Errors: []string{"invalid_target"}, Finding: "authorize-resource-refused"},
+	{Check: "client-authorize", Codes: []int{50011}, Finding: "client-redirect-not-registered"},
+	{Check: "client-authorize", Codes: []int{700016}, Finding: "client-unknown"},
+	{Check: "client-authorize", Codes: []int{65005}, Finding: "wrong-client-id"},
+	{Check: "client-authorize", Finding: "client-authorize-refused"},
+
+	// gateway-token: device code and refresh.
+	{Check: "gateway-token", Errors: []string{"authorization_declined"}, Finding: "token-device-code-declined"},
+	{Check: "gateway-token", Codes: []int{70020}, Errors: []string{"expired_token"}, Finding: "token-device-code-expired"},
+	{Check: "gateway-token", Codes: []int{65005}, Finding: "wrong-client-id"},
+	{Check: "gateway-token", Codes: []int{700016}, Finding: "token-unknown-client"},
+	{Check: "gateway-token", Codes: []int{90009}, Finding: "token-app-requested-itself"},
+	{Check: "gateway-token", Codes: []int{500011}, Finding: "token-resource-not-found"},
+	{Check: "gateway-token", Codes: []int{90002}, Finding: "token-tenant-not-found"},
+	{Check: "gateway-token", Codes: []int{50020}, Finding: "token-user-wrong-tenant"},
+	{Check: "gateway-token", Codes: []int{50105}, Finding: "token-user-not-assigned"},
+	{Check: "gateway-token", Codes: []int{65001, 65004}, Suberrors: []string{"consent_required"}, When: whenAzureCLI, Finding: "token-consent-cli"},
+	{Check: "gateway-token", Codes: []int{65001, 65004}, Suberrors: []string{"consent_required"}, When: whenOtherClient, Finding: "token-consent-client"},
+	{Check: "gateway-token", Codes: []int{70011}, Errors: []string{"invalid_scope"}, Finding: "token-invalid-scope"},
+	{Check: "gateway-token", Codes: []int{7000218}, When: whenBrowserFlow, Finding: "token-browser-web-platform"},
+	{Check: "gateway-token", Codes: []int{7000218}, Finding: "token-public-client-disabled"},
+	{Check: "gateway-token", Codes: []int{50076, 50079}, Finding: "token-mfa-required"},
+	{Check: "gateway-token", Codes: []int{53003}, Finding: "token-conditional-access"},
+	{Check: "gateway-token", Codes: []int{50173}, Finding: "token-grant-revoked"},
+	{Check: "gateway-token", Codes: []int{700082}, Finding: "token-refresh-expired"},
+	{Check: "gateway-token", Finding: "token-entra-error"},
+
+	// obo: the exchange APIM's policy makes.
+	{Check: "obo", Codes: []int{65001}, Finding: "obo-consent"},
+	{Check: "obo", Codes: []int{70011}, Finding: "obo-invalid-scope"},
+	{Check: "obo", Codes: []int{7000222}, Finding: "obo-secret-expired"},
+	{Check: "obo", Codes: []int{7000215, 7000218}, Finding: "obo-bad-secret"},
+	{Check: "obo", Codes: []int{700016}, Finding: "obo-unknown-client"},
+	{Check: "obo", Codes: []int{500011}, Finding: "obo-resource-not-found"},
+	{Check: "obo", Codes: []int{50013, 500131, 500133, 50027}, Finding: "obo-assertion-refused"},
+	{Check: "obo", Codes: []int{50076, 50079, 53003, 50158, 50074}, Errors: []string{"interaction_required"}, Finding: "obo-interaction-required"},
+	{Check: "obo", Codes: []int{65005}, Finding: "obo-resource-misconfigured"},
+	{Check: "obo", Finding: "obo-refused"},
+}
+
+// matches reports whether the rule applies to this refusal in this run
+// (with no run, a rule with a condition does not).
+func (rule EntraRule) matches(e *auth.EntraError, cfg *Config) bool {
+	if rule.When != nil && (cfg == nil || !rule.When.Holds(cfg)) {
+		return false
+	}
+	if len(rule.Codes) == 0 && len(rule.Errors) == 0 && len(rule.Suberrors) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(rule.Codes, e.Has) ||
+		slices.Contains(rule.Errors, e.Error) ||
+		slices.Contains(rule.Suberrors, e.Suberror)
+}
+
+// EntraFinding is the finding id for an Entra refusal met by check, "" when
+// no rule of that check matches.
+func EntraFinding(check string, e *auth.EntraError, cfg *Config) string {
+	for _, rule := range EntraRules {
+		if rule.Check == check && rule.matches(e, cfg) {
+			return rule.Finding
+		}
+	}
+	return ""
+}
+
+// entraCodes lists, per finding, the codes the rules map to it: what
+// explain answers for an AADSTS code.
+func entraCodes() map[string][]int {
+	out := map[string][]int{}
+	for _, rule := range EntraRules {
+		for _, c := range rule.Codes {
+			if !slices.Contains(out[rule.Finding], c) {
+				out[rule.Finding] = append(out[rule.Finding], c)
+			}
+		}
+	}
+	return out
 }

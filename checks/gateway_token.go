@@ -14,6 +14,22 @@ import (
 	"github.com/c7doctor/c7doctor/wire"
 )
 
+// TokenState is what the token checks learn.
+type TokenState struct {
+	// Decoded is the gateway token, decoded (not verified) by gateway-token.
+	Decoded *auth.Token
+	// Account is who signed in through MSAL ("" for a given token).
+	Account string
+	// ExpiresOn is when MSAL says the token expires (zero for a given token).
+	ExpiresOn time.Time
+	// Verified is set by gateway-claims when the signature checked out
+	// against the tenant's keys.
+	Verified bool
+}
+
+// ClockSkew is the leeway allowed on exp and nbf, as APIM and Entra allow.
+const ClockSkew = 5 * time.Minute
+
 // maxTokenFile bounds what is read of --token-file.
 const maxTokenFile = 1 << 20
 

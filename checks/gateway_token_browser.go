@@ -201,7 +201,7 @@ func browserRefusal(env *Env, r *Result, e *auth.EntraError, what, resourceID st
 	switch {
 	case resourceID != "" && (e.Has(9010010) || e.Has(901002) || e.Error == "invalid_target"):
 		r.Find(resourceID, detail+" The browser sign-in sends resource as spec-following MCP clients do.", append([]FindingOption{WithSeverity(report.Error)}, opts...)...)
-	case e.Has(7000218):
+	case EntraFinding("gateway-token", e, env.Config) == "token-browser-web-platform":
 		r.Find("token-browser-web-platform", detail, opts...)
 	default:
 		findEntra(env, r, e, what, opts...)

@@ -72,7 +72,7 @@ func TestBrowserFlowFaults(t *testing.T) {
 				t.Fatalf("first failure %q %v, want %s", got, findingIDs(lr.Report, got), tt.first)
 			}
 			f := wantFinding(t, lr.Report, "gateway-token", tt.finding)
-			if f.Severity != report.Error || f.Guide == nil || f.Guide.Section != tt.section || !slices.Contains(f.AADSTS, tt.code) || f.CorrelationID == "" {
+			if f.Severity != report.Error || f.Guide == nil || f.Guide.Section != tt.section || f.Guide.Section != faultGuide(t, tt.fault) || !slices.Contains(f.AADSTS, tt.code) || f.CorrelationID == "" {
 				t.Errorf("%s: %s guide %+v aadsts %v correlation %q", f.ID, f.Severity, f.Guide, f.AADSTS, f.CorrelationID)
 			}
 		})

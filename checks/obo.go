@@ -104,7 +104,7 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 	opts := []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
 	said := fmt.Sprintf("Entra answered HTTP %d %s: %s", e.HTTPStatus, e.Error, e.Message())
 	cfg := env.Config
-	id := oboFindingID(e)
+	id := EntraFinding("obo", e, cfg)
 	var detail string
 	switch id {
 	case "obo-consent":
@@ -138,31 +138,6 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 	r.Find(id, detail, opts...)
 	r.Summary("Entra refused the OBO exchange: AADSTS%d", e.Code())
 	return id
-}
-
-// oboFindingID maps Entra's codes to the finding that explains them.
-func oboFindingID(e *auth.EntraError) string {
-	switch {
-	case e.Has(65001):
-		return "obo-consent"
-	case e.Has(70011):
-		return "obo-invalid-scope"
-	case e.Has(7000222):
-		return "obo-secret-expired"
-	case e.Has(7000215), e.Has(7000218):
-		return "obo-bad-secret"
-	case e.Has(700016):
-		return "obo-unknown-client"
-	case e.Has(500011):
-		return "obo-resource-not-found"
-	case e.Has(50013), e.Has(500131), e.Has(500133), e.Has(50027):
-		return "obo-assertion-refused"
-	case e.Has(50076), e.Has(50079), e.Has(53003), e.Has(50158), e.Has(50074), e.Error == "interaction_required":
-		return "obo-interaction-required"
-	case e.Has(65005):
-		return "obo-resource-misconfigured"
-	}
-	return "obo-refused"
 }
 
 // assertionDiagnosis says, from the gateway token's own claims, why Entra
@@ -230,7 +205,7 @@ func wireEvidence(env *Env, r *Result, from int) {
 		switch {
 		case strings.HasSuffix(ex.URL, "/token"):
 			key = "token_endpoint"
-		case strings.Contains(ex.URL, "openid-configuration"):
+		case strings.Contains(ex.URL, "/.well-known/openid-configuration"):
 			key = "discovery"
 		case strings.Contains(ex.URL, "/discovery/instance"):
 			key = "instance_discovery"

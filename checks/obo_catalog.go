@@ -7,7 +7,7 @@ import "github.com/c7doctor/c7doctor/report"
 var oboEntries = []Entry{
 	{
 		ID: "obo-assertion-refused", Title: "Entra refused the gateway token as the OBO assertion (AADSTS50013)", Severity: report.Error,
-		Section: SecOBO50013, Check: "obo", AADSTS: []int{50013, 500131, 500133, 50027},
+		Section: SecOBO50013, Check: "obo",
 		Fix: []string{
 			"This is not a permission problem: Entra would not accept the user's gateway token itself as the assertion. It must be signed by this tenant, carry aud = the APIM Gateway app ({{.GatewayAppID}}), a v2 issuer (requestedAccessTokenVersion 2 on the APIM Gateway app) and an unexpired exp.",
 			"Get a fresh token for api://{{.GatewayAppID}}/Mcp.Gateway.Access from this tenant and run again; APIM receives the same token from clients, so its exchange fails the same way.",
@@ -15,7 +15,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-bad-secret", Title: "Entra refused the gateway app's client secret (AADSTS7000215)", Severity: report.Error,
-		Section: SecOBO50013, Check: "obo", AADSTS: []int{7000215, 7000218},
+		Section: SecOBO50013, Check: "obo",
 		Fix: []string{
 			"The secret must be the Value column of the APIM Gateway app's client secret (shown once, when it is created), not its Secret ID (a GUID).",
 			"If the value is lost, create a new secret (Part 2 Step 2, Certificates & secrets), then store it in the apim-gateway-client-secret named value (Part 3 Step 1) and in c7doctor's --gateway-secret-file.",
@@ -27,7 +27,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-secret-expired", Title: "The gateway app's client secret has expired (AADSTS7000222)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "obo", AADSTS: []int{7000222},
+		Section: SecGatewayApp, Check: "obo",
 		Fix: []string{
 			"Create a new client secret for the APIM Gateway app (Certificates & secrets), store its Value in the apim-gateway-client-secret named value, and give it to c7doctor with --gateway-secret-file. Every OBO exchange APIM performs fails until then.",
 		},
@@ -38,7 +38,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-unknown-client", Title: "The gateway app id names no application in this tenant (AADSTS700016)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "obo", AADSTS: []int{700016},
+		Section: SecGatewayApp, Check: "obo",
 		Fix: []string{
 			"Use the Application (client) ID of the Context7 APIM Gateway app registered in tenant {{.Tenant}}, in --gateway-app-id and in the apim-gateway-app-id named value.",
 		},
@@ -46,7 +46,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-resource-not-found", Title: "The MCP API app id names no service principal in this tenant (AADSTS500011)", Severity: report.Error,
-		Section: SecMCPAPIApp, Check: "obo", AADSTS: []int{500011},
+		Section: SecMCPAPIApp, Check: "obo",
 		Fix: []string{
 			"The scope api://{{.MCPAPIAppID}}/.default names a resource this tenant does not hold: use the Context7 MCP API app's Application (client) ID (in --mcp-api-app-id and the mcp-api-app-id named value), and make sure the app has a service principal in the tenant.",
 		},
@@ -57,7 +57,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-interaction-required", Title: "Conditional Access asks the user to interact (AADSTS50076)", Severity: report.Error,
-		Section: SecOBO50013, Check: "obo", AADSTS: []int{50076, 50079, 53003, 50158, 50074},
+		Section: SecOBO50013, Check: "obo",
 		Fix: []string{
 			"An OBO exchange cannot show a prompt: a Conditional Access policy on the Context7 MCP API demands MFA (or blocks the sign-in) that the user's gateway token does not already satisfy. APIM's own exchange fails the same way for this user, and Context7 then sees no token.",
 			"Apply the same Conditional Access policy to the Context7 APIM Gateway app, so that it is satisfied when the user signs in to the gateway (the gateway token then carries the MFA claim into the exchange), or exclude the MCP API app from the policy.",
@@ -65,7 +65,7 @@ var oboEntries = []Entry{
 	},
 	{
 		ID: "obo-resource-misconfigured", Title: "Entra refused the permission the gateway app asks for (AADSTS65005)", Severity: report.Error,
-		Section: SecPermChain, Check: "obo", AADSTS: []int{65005},
+		Section: SecPermChain, Check: "obo",
 		Fix: []string{
 			"The Context7 MCP API app must expose an enabled mcp.access scope (Part 2 Step 1), and the APIM Gateway app's API permissions must list Context7 MCP API → mcp.access (Delegated) with admin consent granted (Part 2 Step 3).",
 		},

@@ -31,7 +31,7 @@ func TestOBOFindingID(t *testing.T) {
 		{nil, "interaction_required", "obo-interaction-required"},
 	}
 	for _, tt := range tests {
-		got := oboFindingID(&auth.EntraError{Codes: tt.codes, Error: tt.err})
+		got := EntraFinding("obo", &auth.EntraError{Codes: tt.codes, Error: tt.err}, &Config{})
 		if got != tt.want {
 			t.Errorf("%v %s: %s, want %s", tt.codes, tt.err, got, tt.want)
 		}

@@ -26,7 +26,7 @@ const (
 var signInEntries = []Entry{
 	{
 		ID: "authorize-resource-refused", Title: "Entra refuses the resource parameter MCP clients send to /authorize (AADSTS9010010)", Severity: report.Warning,
-		Section: SecDiscoveryPol, Check: "client-authorize", AADSTS: []int{9010010, 901002},
+		Section: SecDiscoveryPol, Check: "client-authorize",
 		Fix: []string{
 			"Clients that follow the MCP authorization spec (VS Code, Claude Code, mcp-remote, SDK clients) send resource = the PRM's resource to /authorize and /token; Entra v2 refuses any resource but the identifier URI of the app whose scopes are asked. Let the gateway drop it: the guide's authorize-policy.xml passes the whole query string on.",
 			stripResourceAuthorize,
@@ -36,7 +36,7 @@ var signInEntries = []Entry{
 	},
 	{
 		ID: "token-resource-refused", Title: "Entra refuses the resource parameter MCP clients send to /token (AADSTS9010010)", Severity: report.Warning,
-		Section: SecDiscoveryPol, Check: "token-proxy", AADSTS: []int{9010010, 901002},
+		Section: SecDiscoveryPol, Check: "token-proxy",
 		Fix: []string{
 			"The /token operation passes the form on as it is (Part 5 Step 2: no policy), resource included, and Entra refuses it before it looks at the code: spec-following clients cannot redeem the code they got. Give the operation a policy that drops resource.",
 			stripResourceToken,
@@ -45,7 +45,7 @@ var signInEntries = []Entry{
 	},
 	{
 		ID: "client-redirect-not-registered", Title: "The client's redirect URI is not registered (AADSTS50011)", Severity: report.Error,
-		Section: SecPart7, Check: "client-authorize", AADSTS: []int{50011},
+		Section: SecPart7, Check: "client-authorize",
 		Fix: []string{
 			"Register the redirect URIs VS Code shows at \"Copy URIs & Proceed\" (http://127.0.0.1:33418 and https://vscode.dev/redirect) on the APIM Gateway app, under Authentication → Mobile and desktop applications: there Entra redeems the code with PKCE and no secret. Entra ignores the port of a loopback URI.",
 		},
@@ -53,7 +53,7 @@ var signInEntries = []Entry{
 	},
 	{
 		ID: "client-unknown", Title: "Entra does not know the client (AADSTS700016)", Severity: report.Error,
-		Section: SecWrongClientID, Check: "client-authorize", AADSTS: []int{700016},
+		Section: SecWrongClientID, Check: "client-authorize",
 		Fix: []string{
 			"The client id an MCP client signs in with must be an application the tenant knows: the APIM Gateway app's id (Part 7), or a Microsoft first-party client such as VS Code's (aebc6443-996d-45c2-90f0-388ff96faa56) whose service principal exists in the tenant.",
 			"Pre-authorize the client on the Gateway app's Mcp.Gateway.Access scope (Part 2 Step 3).",
@@ -76,7 +76,7 @@ var signInEntries = []Entry{
 	},
 	{
 		ID: "token-browser-web-platform", Title: "Entra wants a client secret for the code: the redirect URI is on the web platform (AADSTS7000218)", Severity: report.Error,
-		Section: SecPart7, Check: "gateway-token", AADSTS: []int{7000218},
+		Section: SecPart7, Check: "gateway-token",
 		Fix: []string{
 			"MCP clients redeem the code with PKCE and no secret (Part 7). A redirect URI registered on the Gateway app's Web platform makes Entra take the client for a confidential one. Move VS Code's redirect URIs (http://127.0.0.1:33418, https://vscode.dev/redirect) from Authentication → Web to Authentication → Mobile and desktop applications.",
 		},

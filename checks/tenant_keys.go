@@ -82,8 +82,8 @@ func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenant
 		return nil, resp, &tenantFailure{id: id, detail: fmt.Sprintf(format, args...), url: u}
 	}
 	if resp.StatusCode != 200 {
-		if e, ok := entraShaped(resp.Body, resp.StatusCode); ok && (tenantNotFoundCodes[e.Code()] || e.Error == "invalid_tenant") {
-			return nil, resp, &tenantFailure{id: "tenant-not-found", url: u,
+		if e, ok := entraShaped(resp.Body, resp.StatusCode); ok && EntraFinding("tenant-keys", e, env.Config) != "" {
+			return nil, resp, &tenantFailure{id: EntraFinding("tenant-keys", e, env.Config), url: u,
 				detail: fmt.Sprintf("Entra does not know tenant %q: %s", tenant, e.Message()),
 				opts:   []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}}
 		}

@@ -1,27 +1,6 @@
 package checks
 
-import (
-	"time"
-
-	"github.com/c7doctor/c7doctor/auth"
-	"github.com/c7doctor/c7doctor/report"
-)
-
-// TokenState is what the token checks learn.
-type TokenState struct {
-	// Decoded is the gateway token, decoded (not verified) by gateway-token.
-	Decoded *auth.Token
-	// Account is who signed in through MSAL ("" for a given token).
-	Account string
-	// ExpiresOn is when MSAL says the token expires (zero for a given token).
-	ExpiresOn time.Time
-	// Verified is set by gateway-claims when the signature checked out
-	// against the tenant's keys.
-	Verified bool
-}
-
-// ClockSkew is the leeway allowed on exp and nbf, as APIM and Entra allow.
-const ClockSkew = 5 * time.Minute
+import "github.com/c7doctor/c7doctor/report"
 
 // tokenEntries are the findings of gateway-token and gateway-claims.
 var tokenEntries = []Entry{
@@ -65,21 +44,21 @@ var tokenEntries = []Entry{
 	// Entra's refusals during device code or a silent refresh.
 	{
 		ID: "token-unknown-client", Title: "Entra does not know the public client (AADSTS700016)", Severity: report.Error,
-		Section: SecAuthorizeCLI, Check: "gateway-token", AADSTS: []int{700016},
+		Section: SecAuthorizeCLI, Check: "gateway-token",
 		Fix: []string{
 			"--client-id {{.ClientID}} is not an application in tenant {{.Tenant}}: check the id and the tenant. The default, the Azure CLI (04b07795-8ddb-461a-bbee-02f9e1bf7b46), exists in every tenant and is the client Part 6 Step 1 pre-authorizes.",
 		},
 	},
 	{
 		ID: "token-app-requested-itself", Title: "The gateway app asked for a token for itself (AADSTS90009)", Severity: report.Error,
-		Section: SecAuthorizeCLI, Check: "gateway-token", AADSTS: []int{90009},
+		Section: SecAuthorizeCLI, Check: "gateway-token",
 		Fix: []string{
 			"--client-id is the gateway app itself, which may ask for a token for itself only by its GUID, not by its api:// URI. Sign in as another client: leave --client-id at the Azure CLI (the default), pre-authorized as Part 6 Step 1 says.",
 		},
 	},
 	{
 		ID: "token-resource-not-found", Title: "Entra does not know the gateway app's API (AADSTS500011)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "gateway-token", AADSTS: []int{500011},
+		Section: SecGatewayApp, Check: "gateway-token",
 		Fix: []string{
 			"No app in tenant {{.Tenant}} exposes api://{{.GatewayAppID}}: check that --gateway-app-id is the APIM Gateway app's Application (client) ID, that --tenant is the tenant it is registered in, and that its Application ID URI is api://{{.GatewayAppID}} (Expose an API, Part 2 Step 2).",
 		},
@@ -90,7 +69,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-invalid-scope", Title: "Entra refused the scope Mcp.Gateway.Access (AADSTS70011)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "gateway-token", AADSTS: []int{70011},
+		Section: SecGatewayApp, Check: "gateway-token",
 		Fix: []string{
 			"The APIM Gateway app must expose the scope Mcp.Gateway.Access, enabled, under the Application ID URI api://{{.GatewayAppID}} (Part 2 Step 2, Expose an API → Add a scope).",
 		},
@@ -98,20 +77,20 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-tenant-not-found", Title: "Entra does not know the tenant (AADSTS90002)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "gateway-token", AADSTS: []int{90002},
+		Section: SecGatewayApp, Check: "gateway-token",
 		Fix:      []string{"--tenant must be the Directory (tenant) ID from the APIM Gateway app's Overview page (Part 2 Step 2), or its verified domain."},
 		Commands: []string{"az account show --query tenantId -o tsv"},
 	},
 	{
 		ID: "token-user-wrong-tenant", Title: "The account signed in is not in the tenant (AADSTS50020)", Severity: report.Error,
-		Section: SecPart6, Check: "gateway-token", AADSTS: []int{50020},
+		Section: SecPart6, Check: "gateway-token",
 		Fix: []string{
 			"Sign in with an account of tenant {{.Tenant}} (or one invited into it as a guest): the account used belongs to another tenant or is a personal Microsoft account. In a browser with several accounts, use a private window.",
 		},
 	},
 	{
 		ID: "token-user-not-assigned", Title: "The user is not assigned to the app (AADSTS50105)", Severity: report.Error,
-		Section: SecGatewayApp, Check: "gateway-token", AADSTS: []int{50105},
+		Section: SecGatewayApp, Check: "gateway-token",
 		Fix: []string{
 			"The app Entra names requires assignment (Enterprise applications → Properties → Assignment required): assign the user, or a group they are in, under Users and groups, or turn the requirement off.",
 		},
@@ -122,7 +101,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-consent-cli", Title: "The Azure CLI is not authorized on the Gateway app (consent required)", Severity: report.Error,
-		Section: SecAuthorizeCLI, Check: "gateway-token", AADSTS: []int{65001, 65004},
+		Section: SecAuthorizeCLI, Check: "gateway-token",
 		Fix: []string{
 			"Pre-authorize the Azure CLI (04b07795-8ddb-461a-bbee-02f9e1bf7b46) on the APIM Gateway app: Expose an API → Authorized client applications → Add a client application, tick api://{{.GatewayAppID}}/Mcp.Gateway.Access (Part 6 Step 1). Users are then never asked to consent.",
 		},
@@ -130,7 +109,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-consent-client", Title: "The client is not authorized on the Gateway app (consent required)", Severity: report.Error,
-		Section: SecPermChain, Check: "gateway-token", AADSTS: []int{65001, 65004},
+		Section: SecPermChain, Check: "gateway-token",
 		Fix: []string{
 			"Pre-authorize client {{.ClientID}} on the APIM Gateway app: Expose an API → Authorized client applications → Add a client application, tick the Mcp.Gateway.Access scope (Part 2 Step 3), or have an admin grant consent.",
 		},
@@ -138,7 +117,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-public-client-disabled", Title: "The client is not a public client (AADSTS7000218)", Severity: report.Error,
-		Section: SecAuthorizeCLI, Check: "gateway-token", AADSTS: []int{7000218},
+		Section: SecAuthorizeCLI, Check: "gateway-token",
 		Fix: []string{
 			"Device code needs a public client. Leave --client-id at its default, the Azure CLI (04b07795-8ddb-461a-bbee-02f9e1bf7b46), pre-authorized as Part 6 Step 1 says.",
 			"Or let {{.ClientID}} sign users in without a secret: its registration must allow public client flows (Authentication → Advanced settings → Allow public client flows: Yes).",
@@ -147,7 +126,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-mfa-required", Title: "Entra requires multi-factor authentication (AADSTS50076/50079)", Severity: report.Error,
-		Check: "gateway-token", AADSTS: []int{50076, 50079},
+		Check: "gateway-token",
 		Fix: []string{
 			"Sign in again in a terminal and complete MFA in the browser (c7doctor logout, then c7doctor run). AADSTS50079 means the account must first register an MFA method.",
 			"In CI, pass a token from a session that satisfied MFA (--token-file or C7DOCTOR_TOKEN).",
@@ -155,20 +134,20 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-conditional-access", Title: "A Conditional Access policy blocked the sign-in (AADSTS53003)", Severity: report.Error,
-		Check: "gateway-token", AADSTS: []int{53003},
+		Check: "gateway-token",
 		Fix: []string{
 			"Entra admin center → Sign-in logs: search the correlation id below; the Conditional Access tab names the policy. Policies often block the device-code flow (Authentication flows condition): ask for an exception, or pass a token got another way with --token-file.",
 		},
 	},
 	{
 		ID: "token-grant-revoked", Title: "The cached sign-in was revoked (AADSTS50173)", Severity: report.Error,
-		Check: "gateway-token", AADSTS: []int{50173},
+		Check:    "gateway-token",
 		Fix:      []string{"The refresh token was revoked (a password change or an admin's revocation): c7doctor logout, then sign in again in a terminal."},
 		Commands: []string{"c7doctor logout"},
 	},
 	{
 		ID: "token-refresh-expired", Title: "The cached sign-in expired (AADSTS700082)", Severity: report.Error,
-		Check: "gateway-token", AADSTS: []int{700082},
+		Check:    "gateway-token",
 		Fix:      []string{"The refresh token expired after a long time unused: sign in again in a terminal (c7doctor run), or c7doctor logout to start afresh."},
 		Commands: []string{"c7doctor logout"},
 	},
@@ -179,7 +158,7 @@ var tokenEntries = []Entry{
 	},
 	{
 		ID: "token-device-code-expired", Title: "Nobody signed in before the device code expired", Severity: report.Error,
-		Section: SecPart6, Check: "gateway-token", AADSTS: []int{70020},
+		Section: SecPart6, Check: "gateway-token",
 		Fix: []string{"The code is valid for 15 minutes: run again, open the address shown and enter the code in time."},
 	},
 	{

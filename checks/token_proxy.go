@@ -20,10 +20,7 @@ func entraShaped(body []byte, status int) (*auth.EntraError, bool) {
 }
 
 // Entra's answers that show the service URL reaches the wrong place.
-var (
-	tenantNotFoundCodes = map[int]bool{90002: true, 900023: true}
-	appNotFoundCodes    = map[int]bool{700016: true}
-)
+var ()
 
 // runTokenProxy posts an authorization code that cannot be valid to the
 // gateway's /token: an answer in Entra's error shape proves APIM forwards
@@ -77,19 +74,15 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 		r.Evidence("correlation_id", entra.CorrelationID)
 	}
 	withEntra := WithEntra(entra.Codes, entra.TraceID, entra.CorrelationID)
-	for _, c := range entra.Codes {
-		switch {
-		case tenantNotFoundCodes[c]:
-			r.Find("token-proxy-wrong-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
-			return
-		case appNotFoundCodes[c]:
-			r.Find("token-proxy-app-not-in-tenant", fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
-			return
-		case c == 7000218:
-			// The forwarding works; what Entra says is about the client.
-			r.Find("token-proxy-secret-required", fmt.Sprintf("Entra answered through the gateway, so /token forwards; but for client %s it wants a secret: %s.", clientIDForProbes(env), entra.Message()), withEntra)
-			return
-		}
+	switch id := EntraFinding("token-proxy", entra, env.Config); id {
+	case "":
+	case "token-proxy-secret-required":
+		// The forwarding works; what Entra says is about the client.
+		r.Find(id, fmt.Sprintf("Entra answered through the gateway, so /token forwards; but for client %s it wants a secret: %s.", clientIDForProbes(env), entra.Message()), withEntra)
+		return
+	default:
+		r.Find(id, fmt.Sprintf("Entra answered through the gateway: %s.", entra.Message()), withEntra)
+		return
 	}
 	r.Summary("Entra answered through the gateway: %s, AADSTS%d (as expected for a made-up code)", entra.Error, entra.Codes[0])
 	probeTokenResource(ctx, env, r, target, form)
@@ -113,7 +106,7 @@ func probeTokenResource(ctx context.Context, env *Env, r *Result, target string,
 	switch {
 	case !ok:
 		r.Evidence("with_resource", fmt.Sprintf("%s with %s", httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)))
-	case entra.Has(9010010) || entra.Has(901002) || entra.Error == "invalid_target":
+	case EntraFinding("token-proxy", entra, env.Config) == "token-resource-refused":
 		r.Evidence("with_resource", "Entra refused the parameter: "+entra.Message())
 		r.Find("token-resource-refused", fmt.Sprintf(
 			"With resource=%s, as spec-following MCP clients send it, Entra refused the parameter before looking at the code: %s. A client that got a code cannot redeem it through this gateway.",
