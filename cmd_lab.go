@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -44,14 +45,8 @@ func (a *app) serveLab(c *cli.Context) error {
 		return printFaults(a.stdout)
 	}
 	faults := splitIDs(c.StringSlice("fault"))
-	known := map[string]bool{}
-	for _, f := range lab.Faults() {
-		known[f.Name] = true
-	}
-	for _, f := range faults {
-		if !known[f] {
-			return usageError("lab: --fault: unknown fault %q (c7doctor lab --list-faults lists them)", f)
-		}
+	if err := knownFaults(faults); err != nil {
+		return err
 	}
 	if d := c.Duration("slow-delay"); d <= 0 {
 		return usageError("lab: --slow-delay must be positive, got %s", d)
@@ -90,6 +85,16 @@ func (a *app) serveLab(c *cli.Context) error {
 	<-ctx.Done()
 	w.Close()
 	fmt.Fprintln(talk, "lab stopped")
+	return nil
+}
+
+// knownFaults refuses a fault the lab does not have, before anything starts.
+func knownFaults(names []string) error {
+	for _, f := range names {
+		if !slices.ContainsFunc(lab.Faults(), func(k lab.Fault) bool { return k.Name == f }) {
+			return usageError("--fault: unknown fault %q (c7doctor lab --list-faults lists them)", f)
+		}
+	}
 	return nil
 }
 

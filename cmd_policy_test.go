@@ -209,37 +209,62 @@ func (fx fixture) build(t *testing.T, side string) string {
 // The SARIF output validates against the SARIF 2.1.0 schema, and each
 // result sits at the line of the finding.
 func TestPolicyLintSARIFSchema(t *testing.T) {
-	schemaFile, err := os.Open(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer schemaFile.Close()
-	doc, err := jsonschema.UnmarshalJSON(schemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := compileSchema(t, "sarif-schema-2.1.0.json")
 	for _, dir := range []string{"testdata/policy/guide", "testdata/policy/recommended"} {
-		res := runCLI(t, cliOpts{}, "policy", "lint", "-o", "sarif", dir)
-		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(res.stdout))
-		if err != nil {
-			t.Fatalf("%s: %v", dir, err)
-		}
-		if err := schema.Validate(inst); err != nil {
-			t.Errorf("%s: SARIF does not validate: %v", dir, err)
-		}
+		validateOutput(t, schema, "sarif", dir)
 	}
 	// A document the schema must refuse, so the check above can fail.
 	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"version": "2.1.0", "runs": [{"results": []}]}`))
 	if schema.Validate(bad) == nil {
 		t.Error("the schema accepted a run without a tool")
+	}
+}
+
+// The JSON output follows testdata/policy-lint.schema.json.
+func TestPolicyLintJSONSchema(t *testing.T) {
+	schema := compileSchema(t, "policy-lint.schema.json")
+	for _, dir := range []string{"testdata/policy/guide", "testdata/policy/recommended", "testdata/policy/guide/apis/context7-mcp/policy.xml"} {
+		validateOutput(t, schema, "json", dir)
+	}
+	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"schema_version": 1, "tool": {"name": "c7doctor", "version": ""}, "exit_code": 0,
+		"summary": {"documents": 1, "error": 0, "warning": 0, "info": 0}, "files": [], "findings": [{"rule": "x"}]}`))
+	if schema.Validate(bad) == nil {
+		t.Error("the schema accepted a finding without a position")
+	}
+}
+
+func compileSchema(t *testing.T, name string) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(name, doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema
+}
+
+func validateOutput(t *testing.T, schema *jsonschema.Schema, output, path string) {
+	t.Helper()
+	res := runCLI(t, cliOpts{}, "policy", "lint", "-o", output, path)
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(res.stdout))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Errorf("%s -o %s does not validate: %v", path, output, err)
 	}
 }
 

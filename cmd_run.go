@@ -162,6 +162,9 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if len(c.StringSlice("fault")) > 0 && !c.Bool("lab") {
 		return nil, usageError("--fault: only with --lab")
 	}
+	if err := knownFaults(splitIDs(c.StringSlice("fault"))); err != nil {
+		return nil, err
+	}
 	for _, v := range c.StringSlice("mcp-client") {
 		mc, err := parseMCPClient(v)
 		if err != nil {
@@ -264,6 +267,10 @@ func parseMCPClient(v string) (checks.MCPClient, error) {
 // parseGateway accepts a host, an origin, or the full MCP URL.
 func parseGateway(raw string) (origin, apiPath string, err error) {
 	if !strings.Contains(raw, "://") {
+		// A bare word is a typo or a missing value, not a host on the Internet.
+		if host, _, _ := strings.Cut(raw, "/"); !strings.Contains(host, ".") {
+			return "", "", fmt.Errorf("expected a host or URL like https://<name>.azure-api.net, got %q", raw)
+		}
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
@@ -403,6 +410,9 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 	faults := splitIDs(c.StringSlice("fault"))
 	if len(faults) == 0 && c.IsSet("gateway") {
 		return nil, nil, usageError("--gateway: not used with --lab (the lab is the gateway)")
+	}
+	if err := knownFaults(faults); err != nil {
+		return nil, nil, err
 	}
 	timeout := c.Duration("timeout")
 	w, err := lab.Start(ctx, lab.Options{Faults: faults, SlowDelay: 3 * timeout})

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +38,8 @@ type app struct {
 	isTerminal func(stream any) bool
 	// checkList is the journey a run makes; tests replace it.
 	checkList []checks.Check
+	// args is the command line as typed, for messages that quote it.
+	args []string
 	// openBrowser shows a sign-in URL to the person (--flow browser).
 	openBrowser func(ctx context.Context, url string) error
 }
@@ -76,6 +80,7 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	stderr := a.stderr
 	ctx, stop := a.signalContext(ctx)
 	defer stop()
+	a.args = args
 	cliApp := a.cli()
 	err := cliApp.RunContext(ctx, args)
 	var ee *exitError
@@ -127,13 +132,13 @@ func (a *app) cli() *cli.App {
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // run() maps errors to exit codes
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError("%v", err)
+			return usageError("%s", asTyped(err, a.args))
 		},
 		// --version is ours, not urfave/cli's: its printer is a package
 		// global and its -v would read like run's --verbose.
 		Flags:  []cli.Flag{&cli.BoolFlag{Name: "version", Usage: "print the version (as c7doctor version)"}},
 		Action: a.rootAction,
-		Commands: commandsWithUsageErrors(
+		Commands: a.commandsWithUsageErrors(
 			a.runCommand(),
 			labCommand(a),
 			a.explainCommand(),
@@ -165,17 +170,62 @@ func (a *app) rootAction(c *cli.Context) error {
 
 // commandsWithUsageErrors makes a bad flag on any command one line on
 // stderr and exit 2, instead of urfave/cli's help dump on stdout.
-func commandsWithUsageErrors(cmds ...*cli.Command) []*cli.Command {
+func (a *app) commandsWithUsageErrors(cmds ...*cli.Command) []*cli.Command {
 	var walk func([]*cli.Command)
 	walk = func(cs []*cli.Command) {
 		for _, c := range cs {
 			name := c.Name
 			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-				return usageError("%s: %v", name, err)
+				return usageError("%s: %s", name, asTyped(err, a.args))
+			}
+			if len(c.Subcommands) > 0 && c.Action == nil {
+				c.Action = unknownCommand
 			}
 			walk(c.Subcommands)
 		}
 	}
 	walk(cmds)
 	return cmds
+}
+
+// unknownCommand answers a command line naming no command it knows: help
+// when nothing was named, else a usage error naming what was typed.
+func unknownCommand(c *cli.Context) error {
+	sub := c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name
+	if !c.Args().Present() {
+		if sub {
+			return cli.ShowSubcommandHelp(c)
+		}
+		return cli.ShowAppHelp(c)
+	}
+	where := "c7doctor"
+	if sub {
+		where += " " + c.Command.Name
+	}
+	return usageError("unknown command %q (%s --help lists the commands)", c.Args().First(), where)
+}
+
+// undefinedFlag is the flag package's message for a flag it does not know;
+// it prints the name with one dash whatever was typed.
+var undefinedFlag = regexp.MustCompile(`flag provided but not defined: -+([^\s=]+)`)
+
+// asTyped rewrites a flag parsing error to quote the flag as it was typed.
+func asTyped(err error, args []string) string {
+	msg := err.Error()
+	m := undefinedFlag.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	typed := "--" + m[1]
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(arg, "=")
+		if strings.HasPrefix(name, "-") && strings.TrimLeft(name, "-") == m[1] {
+			typed = name
+			break
+		}
+	}
+	return fmt.Sprintf("unknown flag %s", typed)
 }

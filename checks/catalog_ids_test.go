@@ -51,7 +51,7 @@ func sourceIDLiterals(t *testing.T) []idLiteral {
 			case *ast.CallExpr:
 				// One-word ids ("deadline") are found where they are used.
 				sel, ok := n.Fun.(*ast.SelectorExpr)
-				if !ok || len(n.Args) == 0 || !slices.Contains([]string{"Find", "Findf", "Finding"}, sel.Sel.Name) {
+				if !ok || len(n.Args) == 0 || !slices.Contains([]string{"Find", "Findf", "Finding", "add"}, sel.Sel.Name) {
 					break
 				}
 				if lit, ok := n.Args[0].(*ast.BasicLit); ok {

@@ -23,7 +23,13 @@ type labRun struct {
 
 func runLab(t *testing.T, sel Selection, tweak func(*Config), faults ...string) *labRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return runLabContext(t, context.Background(), sel, tweak, faults...)
+}
+
+// runLabContext is runLab under a context the test may cancel.
+func runLabContext(t *testing.T, parent context.Context, sel Selection, tweak func(*Config), faults ...string) *labRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(parent, 60*time.Second)
 	defer cancel()
 	w := labtest.Start(t, lab.Options{Faults: faults, SlowDelay: 2 * time.Second})
 	return runOnWorld(t, ctx, w, sel, func(c *Config) {

@@ -41,6 +41,8 @@ func newMCPClient(env *Env, endpoint, bearer string) (*mcpclient.Client, error) 
 // MCP client does it: initialize through the gateway with the gateway token,
 // then notifications/initialized.
 func runMCPInitialize(ctx context.Context, env *Env, r *Result) {
+	// Its answer waits on the OBO exchange and Context7 behind the gateway.
+	ctx = wire.WaitsBehind(ctx)
 	h := hop{gateway: true, url: env.Config.MCPEndpoint()}
 	st := &env.State.MCP.Initialize
 	c, err := newMCPClient(env, h.url, env.State.GatewayToken)

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"github.com/c7doctor/c7doctor/wire"
 	"regexp"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ const (
 // real resolve-library-id call: the first request that needs Context7 to
 // know the user.
 func runMCPTools(ctx context.Context, env *Env, r *Result) {
+	// Its answer waits on the OBO exchange and Context7 behind the gateway.
+	ctx = wire.WaitsBehind(ctx)
 	h := hop{gateway: true, url: env.Config.MCPEndpoint()}
 	c, err := newMCPClient(env, h.url, env.State.GatewayToken)
 	if err != nil {

@@ -14,10 +14,29 @@ type Result struct {
 	evidence report.Evidence
 	findings []report.Finding
 	skipped  bool
+	// stopped is closed when Ctrl-C or the deadline ends the run: what a
+	// check finds after that (a cancelled request read as "unreachable")
+	// is a consequence of the stop, not a fact about the gateway.
+	stopped <-chan struct{}
+}
+
+func (r *Result) afterStop() bool {
+	if r.stopped == nil {
+		return false
+	}
+	select {
+	case <-r.stopped:
+		return true
+	default:
+		return false
+	}
 }
 
 // Summary sets the check's one-line summary.
 func (r *Result) Summary(format string, args ...any) {
+	if r.afterStop() {
+		return
+	}
 	r.summary = r.env.redact(fmt.Sprintf(format, args...))
 }
 
@@ -62,6 +81,14 @@ func WithCommands(cmds ...string) FindingOption {
 
 // Find adds the catalog finding id with a detail that says what was seen.
 func (r *Result) Find(id, detail string, opts ...FindingOption) {
+	if r.afterStop() {
+		return
+	}
+	r.add(id, detail, opts...)
+}
+
+// add records a finding even after the run stopped: the runner's own.
+func (r *Result) add(id, detail string, opts ...FindingOption) {
 	d := NewCommandData(r.env.Config)
 	graphCommandData(r.env, &d)
 	f := d.Finding(id, detail)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // Check is one step of the journey a run makes.
@@ -159,14 +160,20 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 			t0 := time.Now()
 			runOne(ctx, env, c, res)
 			dur = time.Since(t0)
+			if env.HTTP != nil {
+				env.noteOrigins(c.ID, res, rep.Checks)
+			}
 			if ctx.Err() != nil {
 				res.skipped = false
 				if errors.Is(context.Cause(ctx), errDeadline) {
 					stopped = errDeadline
-					res.Find("deadline", fmt.Sprintf("The run's deadline (%s) passed while %s was running.", env.Config.Deadline, c.ID))
+					res.add("deadline", fmt.Sprintf("The run's deadline (%s) passed while %s was running.", env.Config.Deadline, c.ID))
 				} else {
 					stopped = ErrInterrupted
-					res.Find("interrupted", fmt.Sprintf("Interrupted while %s was running.", c.ID))
+					res.add("interrupted", fmt.Sprintf("Interrupted while %s was running.", c.ID))
+				}
+				if res.summary == "" {
+					res.summary = causeWord(stopped)
 				}
 			}
 		}
@@ -229,10 +236,11 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 		cctx, cancel = context.WithTimeout(ctx, checkTimeout(env.Config))
 	}
 	defer cancel()
+	cctx = wire.WithOwner(cctx, c.ID)
 	done := make(chan struct{})
 	// The check writes into its own Result; if it overruns, the runner
 	// stops reading it and reports what the abandonment means.
-	shadow := &Result{env: env}
+	shadow := &Result{env: env, stopped: ctx.Done()}
 	go func() {
 		defer close(done)
 		defer func() {
@@ -248,13 +256,16 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 		select {
 		case <-done:
 		case <-time.After(grace):
-			res.Find("check-timeout", fmt.Sprintf("%s did not finish within its time and was abandoned.", c.ID))
+			if ctx.Err() != nil {
+				return // the runner says why the run stopped
+			}
+			res.add("check-timeout", fmt.Sprintf("%s did not finish within its time and was abandoned.", c.ID))
 			return
 		}
 	}
 	*res = *shadow
 	if !res.skipped && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && len(res.findings) == 0 {
-		res.Find("check-timeout", fmt.Sprintf("%s ran out of time (%s) without a result.", c.ID, checkTimeout(env.Config)))
+		res.add("check-timeout", fmt.Sprintf("%s ran out of time (%s) without a result.", c.ID, checkTimeout(env.Config)))
 	}
 }
 

@@ -288,3 +288,52 @@ func TestExplain(t *testing.T) {
 		t.Errorf("nonsense → %v", got)
 	}
 }
+
+// Ctrl-C while a request waits on a silent gateway: the request fails as a
+// cancelled connection, but the finding is "interrupted", never a
+// connectivity finding about the gateway.
+func TestInterruptDuringRequestIsNotAConnectivityFinding(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	timer := time.AfterFunc(300*time.Millisecond, func() { cancel(ErrInterrupted) })
+	defer timer.Stop()
+	run := runLabContext(t, ctx, Selection{}, func(c *Config) { c.Timeout = 5 * time.Second }, "gateway-slow")
+	rep := run.Report
+	if rep.ExitCode != report.ExitInterrupted {
+		t.Fatalf("exit %d", rep.ExitCode)
+	}
+	c, _ := rep.Find("challenge")
+	if ids := findingIDs(rep, "challenge"); c.Status != report.Fail || len(ids) != 1 || ids[0] != "interrupted" {
+		t.Errorf("challenge: %s %v (%s)", c.Status, ids, c.Summary)
+	}
+	if c.Summary != "interrupted" {
+		t.Errorf("challenge summary %q", c.Summary)
+	}
+	for _, c := range rep.Checks[1:] {
+		if c.Status != report.Skip || c.Summary != "interrupted" {
+			t.Errorf("%s: %s %q", c.ID, c.Status, c.Summary)
+		}
+	}
+}
+
+// What a check finds once the run was stopped (its request failed because
+// the stop cancelled it) is not reported; what it found before stays.
+func TestFindingsAfterTheStopAreDropped(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	all := []Check{
+		{ID: "mcp", Title: "mcp", Run: func(ctx context.Context, _ *Env, r *Result) {
+			r.Find("mcp-no-session-id", "before the stop")
+			cancel(ErrInterrupted)
+			<-ctx.Done()
+			r.Summary("no answer")
+			r.Find("mcp-unreachable", "POST got no answer: context canceled")
+		}},
+	}
+	rep := Run(ctx, testEnv(t), all, Selection{})
+	ids := findingIDs(rep, "mcp")
+	if strings.Join(ids, ",") != "mcp-no-session-id,interrupted" {
+		t.Errorf("findings %v", ids)
+	}
+	if c, _ := rep.Find("mcp"); c.Summary != "interrupted" {
+		t.Errorf("summary %q", c.Summary)
+	}
+}

@@ -26,6 +26,9 @@ var ()
 // gateway's /token: an answer in Entra's error shape proves APIM forwards
 // the request to Entra, and Entra's codes say whether to the right tenant.
 func runTokenProxy(ctx context.Context, env *Env, r *Result) {
+	// APIM forwards /token to Entra and waits; the code is made up, so a
+	// transient answer may be retried.
+	ctx = wire.MadeUpInput(wire.WaitsBehind(ctx))
 	target, source := gatewayEndpoint(env, "token_endpoint", "/token")
 	r.Evidence("source", source)
 	code := "c7doctor-not-a-code-" + randomURLSafe(12)

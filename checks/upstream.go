@@ -47,6 +47,8 @@ func compareSides(env *Env, r *Result, gw, direct *MCPState) {
 		r.Summary("Context7 accepts the OBO token directly, as it does through the gateway: both sides agree")
 	case dFail == "" && gwFail != "" && refusedByContext7(gwFail):
 		r.Find("upstream-apim-fault", fmt.Sprintf("Straight to Context7 the OBO token works (%s), but through the gateway Context7 refused %s with %s: what APIM forwards is not what c7doctor's exchange yields.", passedOps(direct), gwOp, gwFail))
+	case dFail == "" && gwFail != "" && gatewayDead(env):
+		r.Summary("Context7 accepts the OBO token directly (%s); the gateway did not answer", passedOps(direct))
 	case dFail == "" && gwFail != "":
 		r.Summary("Context7 accepts the OBO token directly (%s): the gateway's failure (%s at %s) lies before Context7", passedOps(direct), gwFail, gwOp)
 	case dFail != "" && gwFail != "" && dFail == gwFail:
@@ -94,4 +96,10 @@ func refusedByContext7(finding string) bool {
 		return true
 	}
 	return false
+}
+
+// gatewayDead reports that the gateway stopped being asked in this run.
+func gatewayDead(env *Env) bool {
+	_, dead := env.HTTP.Dead(env.Config.Gateway)
+	return dead
 }

@@ -156,8 +156,8 @@ func (n *Node) Content() Value {
 	var v Value
 	for _, c := range n.Children {
 		if c.Name == "" {
-			if v.offs != nil && len(v.offs) > 0 {
-				v.offs = v.offs[:len(v.offs)-1]
+			if len(v.offs) > 0 {
+				v.offs = v.offs[:len(v.offs)-1] // the previous run's end
 			}
 			v.Text += c.Text.Text
 			v.offs = append(v.offs, c.Text.offs...)

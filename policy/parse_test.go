@@ -159,3 +159,24 @@ func TestLiveDocumentsComposeByTheirGivenPlace(t *testing.T) {
 	}
 	t.Errorf("the operation's rewrite after the API's was not found: %+v", res.Findings)
 }
+
+// A placeholder written as text (escaped in xml, inside a string in
+// rawxml) reaches the wire as it is.
+func TestPlaceholdersAsText(t *testing.T) {
+	for _, src := range []string{
+		`<policies><inbound><return-response><set-header name="Location"><value>@($"https://login.microsoftonline.com/<your-tenant-id>/oauth2/v2.0/authorize{context.Request.OriginalUrl.QueryString}")</value></set-header></return-response></inbound></policies>`,
+		`<policies><inbound><set-variable name="aud" value="&lt;gateway-app-id&gt;" /></inbound></policies>`,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/a/policy.xml", Content: src}}})
+		found := false
+		for _, f := range res.Findings {
+			found = found || f.Rule == "template-placeholder"
+			if f.Rule == "xml-not-well-formed" {
+				t.Errorf("%s: read as ill-formed: %s", src, f.Message)
+			}
+		}
+		if !found {
+			t.Errorf("no template-placeholder in %s", src)
+		}
+	}
+}

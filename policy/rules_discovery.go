@@ -209,7 +209,7 @@ func (l *linter) authorize(r *response) {
 	switch {
 	case !strings.Contains(text, "/oauth2/v2.0/authorize"):
 		l.at("authorize-location", r.p, r.location, "Location does not go to /oauth2/v2.0/authorize")
-	case regexp.MustCompile(`/(common|organizations|consumers)/oauth2`).MatchString(text):
+	case multiTenantRe.MatchString(text):
 		l.at("authorize-location", r.p, r.location, "Location goes to a multi-tenant endpoint; the apps are single-tenant")
 	case doubledQueryRe.MatchString(text):
 		l.at("authorize-location", r.p, r.location, "QueryString already starts with \"?\": the redirect has two")

@@ -53,15 +53,14 @@ func isSection(name string) bool {
 }
 
 func (l *linter) namedRef(d *Document, n *Node, ref NamedRef) {
-	switch nv, ok := l.in.NamedValues[ref.Name]; {
+	_, known := l.in.NamedValues[ref.Name]
+	switch {
 	case ref.InExpr:
 		l.add("named-value-in-expression", d, ref.Off, "", "{{%s}} inside an expression in <%s> reaches C# as the literal text", ref.Name, n.Name)
 	case l.in.NamedValues == nil:
 		l.add("named-value-unresolved", d, ref.Off, "", "{{%s}} in <%s>: no named values to check it against", ref.Name, n.Name)
-	case !ok:
+	case !known:
 		l.add("named-value-missing", d, ref.Off, "", "{{%s}} in <%s> is not a named value of this instance", ref.Name, n.Name)
-	default:
-		_ = nv
 	}
 }
 

@@ -163,6 +163,9 @@ func (l *linter) oboScopeApp(r *mcpRoute) string {
 	return ""
 }
 
+// multiTenantRe matches Entra's endpoints for more than one tenant.
+var multiTenantRe = regexp.MustCompile(`/(common|organizations|consumers)/`)
+
 var varRefRe = regexp.MustCompile(`Variables(?:\[\s*"|\.GetValueOrDefault(?:<[^>]*>)?\(\s*")([^"]+)"`)
 
 // varSet is a set-variable statement.
@@ -201,7 +204,7 @@ func (l *linter) oboExchange(r *mcpRoute) {
 		switch {
 		case !strings.Contains(u, "/oauth2/v2.0/token"):
 			l.at("obo-endpoint", r.p, su, "the OBO request does not go to /oauth2/v2.0/token")
-		case regexp.MustCompile(`/(common|organizations|consumers)/`).MatchString(u):
+		case multiTenantRe.MatchString(u):
 			l.at("obo-endpoint", r.p, su, "the OBO request goes to a multi-tenant endpoint, not the tenant's own")
 		}
 	}

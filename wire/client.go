@@ -62,9 +62,10 @@ type Options struct {
 
 // Client sends requests and records them.
 type Client struct {
-	opts Options
-	rt   *recordingTransport
-	tr   *http.Transport
+	opts    Options
+	rt      *recordingTransport
+	tr      *http.Transport
+	origins *origins
 }
 
 // New builds a Client.
@@ -132,7 +133,7 @@ func New(opts Options) (*Client, error) {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
-	c := &Client{opts: opts, tr: tr}
+	c := &Client{opts: opts, tr: tr, origins: newOrigins()}
 	c.rt = &recordingTransport{c: c, next: tr, auth: newAuthPolicy(opts.GatewayOrigin, opts.AuthOrigins)}
 	return c, nil
 }
@@ -249,7 +250,47 @@ type limitKey struct{}
 
 // Do sends req and reads at most limit bytes of the answer, all within the
 // per-request timeout.
+//
+// A transient answer (429, 502, 503, 504) to a request that is harmless to
+// send twice (a GET, or a probe marked MadeUpInput) is sent once more,
+// after its Retry-After when that fits before ctx's deadline; the retry is
+// recorded (Retries) so that the evidence can say so.
 func (c *Client) Do(ctx context.Context, req *http.Request, limit int64) (*Response, error) {
+	resp, err := c.do(ctx, req, limit)
+	if err != nil || !transient(resp.StatusCode) || !retryable(req.WithContext(ctx)) {
+		return resp, err
+	}
+	deadline, has := ctx.Deadline()
+	wait, ok := retryWait(resp.Header, time.Now(), deadline, has)
+	if !ok {
+		return resp, err
+	}
+	again := req.Clone(ctx)
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return resp, err
+		}
+		body, gerr := req.GetBody()
+		if gerr != nil {
+			return resp, err
+		}
+		again.Body = body
+	}
+	select {
+	case <-ctx.Done():
+		return resp, err
+	case <-time.After(wait):
+	}
+	c.origins.mu.Lock()
+	c.origins.retries = append(c.origins.retries, Retry{
+		Method: req.Method, URL: c.opts.Redactor.String(req.URL.String()),
+		Status: resp.StatusCode, Wait: wait, Owner: ownerOf(ctx),
+	})
+	c.origins.mu.Unlock()
+	return c.do(ctx, again, limit)
+}
+
+func (c *Client) do(ctx context.Context, req *http.Request, limit int64) (*Response, error) {
 	if limit <= 0 {
 		limit = MetadataLimit
 	}

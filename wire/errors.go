@@ -43,6 +43,7 @@ const (
 	KindInsecure    ErrorKind = "plain http refused"
 	KindCanceled    ErrorKind = "canceled"
 	KindInterrupted ErrorKind = "interrupted"
+	KindDeadOrigin  ErrorKind = "not sent: the origin did not answer earlier"
 	KindOther       ErrorKind = "error"
 )
 
@@ -68,6 +69,11 @@ func (k ErrorKind) describe(err error) string {
 		return "canceled"
 	case KindClosed:
 		return "the server closed the connection without a complete answer"
+	case KindDeadOrigin:
+		var dead *OriginDeadError
+		if errors.As(err, &dead) {
+			return fmt.Sprintf("not sent: %s did not answer earlier in this run (%s)", dead.Dead.Origin, dead.Dead.Kind)
+		}
 	}
 	msg := unwrapURLError(err).Error()
 	if k == KindTLS {
@@ -105,6 +111,8 @@ func Classify(err error) ErrorKind {
 	var recordErr tls.RecordHeaderError
 	var netErr net.Error
 	switch {
+	case errors.Is(err, ErrOriginDead):
+		return KindDeadOrigin
 	case errors.Is(err, ErrBodyTooLarge):
 		return KindTooLarge
 	case errors.Is(err, ErrInsecureScheme):

@@ -137,6 +137,17 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		return nil, err
 	}
+	if err := t.c.origins.refuse(req, red); err != nil {
+		req.Header.Del("Authorization")
+		ex.ReqHeader = red.Headers(req.Header)
+		ex.Err = err.Error()
+		ex.Notes = append(ex.Notes, "not sent: its origin did not answer earlier in this run")
+		rec.add(ex)
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", opts.UserAgent)
 	}
@@ -165,6 +176,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	ex.ReqHeader = red.Headers(req.Header)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
+		t.c.origins.failed(req, err, red)
 		ex.Duration = time.Since(ex.Started)
 		ex.Err = red.String(unwrapURLError(err).Error())
 		rec.add(ex)
