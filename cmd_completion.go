@@ -9,6 +9,7 @@ import (
 
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/lab"
+	"github.com/c7doctor/c7doctor/policy"
 	"github.com/c7doctor/c7doctor/report"
 )
 
@@ -99,18 +100,20 @@ func completeWords(app *cli.App, words []string) []string {
 	}
 	switch {
 	case pending != nil:
-		return flagValues(pending, cur, "")
+		return flagValues(cmd, pending, cur, "")
 	case strings.HasPrefix(cur, "-"):
 		if name, value, ok := strings.Cut(strings.TrimLeft(cur, "-"), "="); ok {
 			if f := findFlag(flags, name); f != nil {
 				dashes := cur[:len(cur)-len(strings.TrimLeft(cur, "-"))]
-				return flagValues(f, value, dashes+name+"=")
+				return flagValues(cmd, f, value, dashes+name+"=")
 			}
 			return nil
 		}
 		return withPrefix(cur, flagNames(flags))
 	case len(visible(cmds)) > 0:
 		return withPrefix(cur, commandNames(cmds))
+	case cmd != nil && cmd.Name == "lint":
+		return []string{filesDirective}
 	case cmd != nil:
 		return withPrefix(cur, positionalValues(cmd))
 	}
@@ -187,10 +190,20 @@ func flagNames(flags []cli.Flag) []string {
 
 // flagValues completes a flag's value; prefix is put back in front of each
 // candidate when the value is typed in the same word as the flag (--o=x).
-func flagValues(f cli.Flag, cur, prefix string) []string {
+func flagValues(cmd *cli.Command, f cli.Flag, cur, prefix string) []string {
 	name := f.Names()[0]
 	var cands []string
 	switch {
+	case name == "output" && cmd != nil && cmd.Name == "lint":
+		cands = policyOutputs
+	case name == "format":
+		cands = []string{"auto", "xml", "rawxml"}
+	case name == "scope":
+		for _, sc := range policy.Scopes {
+			cands = append(cands, string(sc))
+		}
+	case name == "named-values":
+		return []string{filesDirective}
 	case name == "output":
 		cands = report.Formats()
 	case name == "out":

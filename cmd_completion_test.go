@@ -53,6 +53,11 @@ func TestCompleteWords(t *testing.T) {
 		{line: "run --gateway https://x --o", want: "--only --out --output"}, // the value was consumed
 		{line: "completion ", want: "bash fish powershell zsh"},
 		{line: "explain obo-c", want: "obo-consent"},
+		{line: "policy lint -o ", want: "json sarif text"},
+		{line: "policy lint --format r", want: "rawxml"},
+		{line: "policy lint --scope ", want: "api fragment global operation product"},
+		{line: "policy lint --named-values ", want: filesDirective},
+		{line: "policy lint apim/ap", want: filesDirective},
 		{line: "bogus ", want: ""},
 		{line: "run -- --o", want: ""},
 	} {

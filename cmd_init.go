@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -229,8 +230,8 @@ func (a *app) initDiscover(ctx context.Context, c *cli.Context, st *initState) e
 		apiPath = "context7"
 	}
 	fmt.Fprintf(a.stderr, "reading the discovery documents of %s …\n", st.values["gateway"])
-	d := discoverGateway(ctx, client, st.values["gateway"], apiPath)
-	for _, n := range d.notes {
+	d := checks.DiscoverGateway(ctx, client, st.values["gateway"], apiPath)
+	for _, n := range d.Notes {
 		fmt.Fprintln(a.stderr, "  "+n)
 	}
 	keep := func(key, value, from string) {
@@ -248,11 +249,11 @@ func (a *app) initDiscover(ctx context.Context, c *cli.Context, st *initState) e
 			fmt.Fprintf(a.stderr, "  %s %s (from %s)\n", key, value, from)
 		}
 	}
-	keep("api-path", d.apiPath, "the PRM's resource")
-	keep("tenant", d.tenant, d.tenantFrom)
-	keep("gateway-app-id", d.gatewayAppID, d.appIDFrom)
-	if d.authorityHost != "" && !strings.EqualFold(d.authorityHost, "https://login.microsoftonline.com") {
-		keep("authority-host", d.authorityHost, d.tenantFrom)
+	keep("api-path", d.APIPath, "the PRM's resource")
+	keep("tenant", d.Tenant, d.TenantFrom)
+	keep("gateway-app-id", d.GatewayAppID, d.AppIDFrom)
+	if d.AuthorityHost != "" && !strings.EqualFold(d.AuthorityHost, "https://login.microsoftonline.com") {
+		keep("authority-host", d.AuthorityHost, d.TenantFrom)
 	}
 	keep("apim-name", apimNameOf(st.values["gateway"]), "the gateway's host name")
 	return nil
@@ -370,14 +371,14 @@ func checkAPIPath(v string) error {
 }
 
 func checkTenantValue(v string) error {
-	if !guidPattern.MatchString(v) && !domainPattern.MatchString(v) {
+	if !auth.IsTenant(v) {
 		return fmt.Errorf("expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", v)
 	}
 	return nil
 }
 
 func checkGUIDValue(v string) error {
-	if !guidPattern.MatchString(v) {
+	if !auth.IsGUID(v) {
 		return fmt.Errorf("expected a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", v)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/c7doctor/c7doctor/report"
-	"github.com/c7doctor/c7doctor/wire"
 )
 
 // extraOutput is one --out FORMAT=FILE: a report written to a file from the
@@ -46,36 +45,6 @@ func parseOutputs(values []string) ([]extraOutput, error) {
 		outs = append(outs, extraOutput{format: format, path: path})
 	}
 	return outs, nil
-}
-
-// redactReport passes every string of the report through the redactor before
-// any renderer sees it. Redacting the rendered bytes alone is not enough: a
-// renderer that escapes (Markdown turns "_" into "\_", XML "&" into "&amp;")
-// would hide a secret or a token's signature from the pattern that should
-// catch it.
-func redactReport(rep *report.Report, red *wire.Redactor) {
-	s := red.String
-	each := func(list []string) {
-		for i := range list {
-			list[i] = s(list[i])
-		}
-	}
-	t := &rep.Target
-	t.Gateway, t.MCPEndpoint, t.Tenant = s(t.Gateway), s(t.MCPEndpoint), s(t.Tenant)
-	t.GatewayAppID, t.MCPAPIAppID = s(t.GatewayAppID), s(t.MCPAPIAppID)
-	for i := range rep.Checks {
-		c := &rep.Checks[i]
-		c.Title, c.Summary = s(c.Title), s(c.Summary)
-		for j := range c.Evidence {
-			c.Evidence[j].Key, c.Evidence[j].Value = s(c.Evidence[j].Key), s(c.Evidence[j].Value)
-		}
-		for j := range c.Findings {
-			f := &c.Findings[j]
-			f.Title, f.Detail, f.TraceID, f.CorrelationID = s(f.Title), s(f.Detail), s(f.TraceID), s(f.CorrelationID)
-			each(f.Fix)
-			each(f.Commands)
-		}
-	}
 }
 
 // writeOutputs renders the report into each file through wrap, the

@@ -102,7 +102,7 @@ func TestOutFilesPassTheRedactor(t *testing.T) {
 	for _, f := range report.Formats() {
 		outs = append(outs, extraOutput{format: f, path: filepath.Join(dir, "r."+f)})
 	}
-	redactReport(rep, red)
+	rep.RewriteStrings(red.String)
 	if err := writeOutputs(outs, rep, red.Writer); err != nil {
 		t.Fatal(err)
 	}

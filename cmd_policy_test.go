@@ -360,3 +360,19 @@ func TestREADMEListsEveryPolicyRule(t *testing.T) {
 		}
 	}
 }
+
+// A product's policy applies to the APIs its apis.json lists: its rewrite
+// and the API's make two for the MCP route; unlisted, it does not apply.
+func TestPolicyLintComposesProducts(t *testing.T) {
+	product := "<policies>\n  <inbound>\n    <base />\n    <rewrite-uri template=\"/mcp/oauth\" />\n  </inbound>\n</policies>\n"
+	for apis, want := range map[string]bool{`[{"name": "context7-mcp"}]`: true, `[{"name": "oauth-proxy"}]`: false} {
+		fx := fixture{ops: []fixtureOp{
+			{side: "trip", verb: "file", path: "products/starter/policy.xml", body: product},
+			{side: "trip", verb: "file", path: "products/starter/apis.json", body: apis},
+		}}
+		rep := lintJSON(t, fx.build(t, "trip"))
+		if got := slices.Contains(rules(rep), "rewrite-uri-duplicate"); got != want {
+			t.Errorf("product for %s: rewrite-uri-duplicate %v, want %v (%v)", apis, got, want, rules(rep))
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/report"
@@ -89,9 +90,7 @@ type runSetup struct {
 }
 
 var (
-	guidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
-	headerName    = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
 func splitIDs(values []string) []string {
@@ -173,11 +172,11 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		cfg.MCPClients = append(cfg.MCPClients, mc)
 	}
 	for flag, v := range map[string]string{"--gateway-app-id": cfg.GatewayAppID, "--mcp-api-app-id": cfg.MCPAPIAppID, "--client-id": cfg.ClientID} {
-		if v != "" && !guidPattern.MatchString(v) {
+		if v != "" && !auth.IsGUID(v) {
 			return nil, usageError("%s: expected an application (client) id, a GUID like 3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83, got %q", flag, v)
 		}
 	}
-	if cfg.Tenant != "" && !guidPattern.MatchString(cfg.Tenant) && !domainPattern.MatchString(cfg.Tenant) {
+	if cfg.Tenant != "" && !auth.IsTenant(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
 	if err := checkHTTPS(cfg.AuthorityHost); err != nil {
@@ -247,7 +246,7 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 func parseMCPClient(v string) (checks.MCPClient, error) {
 	id, uris, _ := strings.Cut(strings.TrimSpace(v), "=")
 	id = strings.TrimSpace(id)
-	if !guidPattern.MatchString(id) {
+	if !auth.IsGUID(id) {
 		return checks.MCPClient{}, fmt.Errorf("expected a client id (a GUID), optionally =REDIRECT_URI;REDIRECT_URI, got %q", v)
 	}
 	mc := checks.MCPClient{ID: id}
@@ -390,7 +389,7 @@ func (a *app) runAction(c *cli.Context) error {
 	if stderrTerm {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}
-	redactReport(rep, red)
+	rep.RewriteStrings(red.String)
 	out := red.Writer(a.stdout)
 	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/c7doctor/c7doctor/auth"
-	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -46,7 +44,7 @@ func (a *app) tokenDecodeCommand() *cli.Command {
 			&cli.StringFlag{Name: "jwks-uri", Usage: "verify with the keys at this JWKS URL instead of the issuer's"},
 			&cli.StringFlag{Name: "expect-aud", Usage: "fail unless aud contains this value"},
 			&cli.StringSliceFlag{Name: "expect-scp", Usage: "fail unless scp contains this scope (repeatable)"},
-			&cli.StringFlag{Name: "expect-tenant", Usage: "fail unless tid is this tenant GUID"},
+			&cli.StringFlag{Name: "expect-tenant", Usage: "fail unless tid is this tenant: a GUID, or a domain looked up in its discovery document at the token's authority"},
 			&cli.BoolFlag{Name: "expect-v2", Usage: "fail unless this is a v2 token (ver 2.0, v2 issuer)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
 			&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates, for --verify"},
@@ -72,8 +70,8 @@ func (a *app) tokenDecode(c *cli.Context) error {
 	if len(args) > 1 {
 		return usageError("token decode: expected one token (or - or @FILE), got %d arguments", len(args))
 	}
-	if t := c.String("expect-tenant"); t != "" && !auth.IsGUID(t) {
-		return usageError("--expect-tenant: expected the tenant GUID that tid carries, got %q", t)
+	if t := c.String("expect-tenant"); t != "" && !auth.IsTenant(t) {
+		return usageError("--expect-tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", t)
 	}
 	if u := c.String("jwks-uri"); u != "" {
 		if err := checkHTTPS(u); err != nil {
@@ -95,14 +93,25 @@ func (a *app) tokenDecode(c *cli.Context) error {
 	}
 	red.Secret(tok.Raw)
 	view := newDecodeView(tok, form, a.now())
-	if c.Bool("verify") || c.String("jwks-uri") != "" {
-		client, err := wire.New(wire.Options{Timeout: c.Duration("timeout"), CAFile: c.String("ca-file"), Redactor: red})
-		if err != nil {
+	tenant := c.String("expect-tenant")
+	var client *wire.Client
+	if c.Bool("verify") || c.String("jwks-uri") != "" || (tenant != "" && !auth.IsGUID(tenant)) {
+		if client, err = wire.New(wire.Options{Timeout: c.Duration("timeout"), CAFile: c.String("ca-file"), Redactor: red}); err != nil {
 			return usageError("--ca-file: %v", err)
 		}
+		defer client.Close()
+	}
+	if c.Bool("verify") || c.String("jwks-uri") != "" {
 		view.verify(c.Context, client, tok, c.String("jwks-uri"))
 	}
-	view.expect(tok, c.String("expect-aud"), c.StringSlice("expect-scp"), c.String("expect-tenant"), c.Bool("expect-v2"))
+	var tenantErr error
+	if tenant != "" && !auth.IsGUID(tenant) {
+		tenant, tenantErr = auth.ResolveTenant(c.Context, client, auth.AuthorityOf(tok.Claims.Iss), tenant)
+	}
+	view.expect(tok, c.String("expect-aud"), c.StringSlice("expect-scp"), tenant, c.Bool("expect-v2"))
+	if tenantErr != nil {
+		view.Checks = append(view.Checks, expectation{Name: "tid", OK: false, Detail: tenantErr.Error()})
+	}
 	view.finish()
 	if output == "json" {
 		err = view.writeJSON(out)
@@ -302,17 +311,19 @@ func newDecodeView(tok *auth.Token, form auth.Form, now time.Time) *decodeView {
 		v.Times = append(v.Times, tv)
 	}
 	c := &tok.Claims
-	if c.Exp != nil {
-		switch exp := c.Exp.Time; {
-		case now.After(exp.Add(checks.ClockSkew)):
-			v.Warnings = append(v.Warnings, "expired "+auth.Relative(exp, now)+": APIM refuses it")
-		case now.After(exp):
-			v.Warnings = append(v.Warnings, "expired "+auth.Relative(exp, now)+", inside the 5 minutes of clock skew APIM allows")
+	lifetime := auth.Judge(tok, auth.Expect{Lifetime: true, Skew: auth.ClockSkew, Now: now})
+	exp, _ := auth.Find(lifetime, "exp")
+	switch exp.Outcome {
+	case auth.Expired:
+		v.Warnings = append(v.Warnings, "expired "+auth.Relative(c.Exp.Time, now)+": APIM refuses it")
+	case auth.InSkew:
+		v.Warnings = append(v.Warnings, "expired "+auth.Relative(c.Exp.Time, now)+", inside the 5 minutes of clock skew APIM allows")
+	case auth.Absent:
+		if _, sent := c.Raw["exp"]; !sent && tok.Kind != auth.KindUnknown {
+			v.Warnings = append(v.Warnings, "no exp claim: no gateway accepts a token that never expires")
 		}
-	} else if _, sent := c.Raw["exp"]; !sent && tok.Kind != auth.KindUnknown {
-		v.Warnings = append(v.Warnings, "no exp claim: no gateway accepts a token that never expires")
 	}
-	if c.Nbf != nil && now.Before(c.Nbf.Time.Add(-checks.ClockSkew)) {
+	if nbf, _ := auth.Find(lifetime, "nbf"); nbf.Outcome == auth.NotYetValid {
 		v.Warnings = append(v.Warnings, "nbf is "+strings.TrimPrefix(auth.Relative(c.Nbf.Time, now), "in ")+" ahead of this machine's clock: not valid yet; one of the clocks is wrong")
 	}
 	if tok.Version == auth.V1 && tok.Kind != auth.KindGraph {
@@ -367,105 +378,63 @@ func (v *decodeView) verify(ctx context.Context, client *wire.Client, tok *auth.
 		fail("not verifiable: this is a Microsoft Graph token (nonce header); only Graph can verify it")
 		return
 	}
+	var keys *auth.KeySet
+	var err error
 	if jwksURI == "" {
-		var err error
-		jwksURI, err = issuerJWKS(ctx, client, tok.Claims.Iss)
-		if err != nil {
-			fail(err.Error())
-			return
-		}
+		keys, err = auth.IssuerKeys(ctx, client, tok.Claims.Iss)
+	} else {
+		keys, err = auth.FetchKeys(ctx, client, jwksURI)
 	}
-	v.Signature.JWKSURI = jwksURI
-	resp, err := client.Get(ctx, jwksURI, "application/json", wire.MetadataLimit)
 	if err != nil {
-		fail("fetching the keys: " + err.Error())
+		fail(err.Error())
 		return
 	}
-	if resp.StatusCode != 200 {
-		fail(fmt.Sprintf("fetching the keys: %s answered HTTP %d", jwksURI, resp.StatusCode))
-		return
-	}
-	if err := auth.Verify(tok, resp.Body); err != nil {
+	v.Signature.JWKSURI = keys.URI
+	if err := auth.Verify(tok, keys.JWKS); err != nil {
 		fail(strings.TrimPrefix(err.Error(), "verify: "))
 		return
 	}
 	t := true
 	v.Signature.Verified = &t
-	v.Signature.Detail = fmt.Sprintf("verified with key %s from %s", orNone(tok.Header.Kid), jwksURI)
-}
-
-// issuerJWKS finds jwks_uri in the issuer's discovery document.
-func issuerJWKS(ctx context.Context, client *wire.Client, iss string) (string, error) {
-	if iss == "" {
-		return "", fmt.Errorf("no iss claim to find the keys from: give --jwks-uri")
-	}
-	discovery := strings.TrimRight(iss, "/") + "/.well-known/openid-configuration"
-	if rest, ok := strings.CutPrefix(iss, "https://sts.windows.net/"); ok {
-		// v1 issuers serve no discovery of their own; the authority does.
-		discovery = "https://login.microsoftonline.com/" + strings.Trim(rest, "/") + "/.well-known/openid-configuration"
-	}
-	if err := checkHTTPS(discovery); err != nil {
-		return "", fmt.Errorf("the issuer %q is not an https URL: give --jwks-uri", iss)
-	}
-	resp, err := client.Get(ctx, discovery, "application/json", wire.MetadataLimit)
-	if err != nil {
-		return "", fmt.Errorf("fetching the issuer's discovery document: %w", err)
-	}
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("the issuer's discovery document %s answered HTTP %d", discovery, resp.StatusCode)
-	}
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := json.Unmarshal(resp.Body, &doc); err != nil || doc.JWKSURI == "" {
-		return "", fmt.Errorf("the issuer's discovery document %s has no jwks_uri", discovery)
-	}
-	if err := checkHTTPS(doc.JWKSURI); err != nil {
-		return "", fmt.Errorf("jwks_uri %q: %v", doc.JWKSURI, err)
-	}
-	if _, err := url.Parse(doc.JWKSURI); err != nil {
-		return "", fmt.Errorf("jwks_uri %q: %v", doc.JWKSURI, err)
-	}
-	return doc.JWKSURI, nil
+	v.Signature.Detail = fmt.Sprintf("verified with key %s from %s", orNone(tok.Header.Kid), keys.URI)
 }
 
 // expect checks what the flags ask for.
 func (v *decodeView) expect(tok *auth.Token, aud string, scps []string, tenant string, v2 bool) {
 	c := &tok.Claims
-	add := func(name string, ok bool, detail string) {
-		v.Checks = append(v.Checks, expectation{Name: name, OK: ok, Detail: detail})
-	}
-	if aud != "" {
-		switch {
-		case c.HasAudience(aud):
-			add("aud", true, "aud is "+aud)
-		case c.HasAudience("api://" + aud):
-			add("aud", false, fmt.Sprintf("aud is api://%s, the Application ID URI form of a v1 token, not %s", aud, aud))
-		default:
-			add("aud", false, fmt.Sprintf("aud is %s, want %s", orNone(c.AudString()), aud))
+	for _, j := range auth.Judge(tok, auth.Expect{Audience: aud, Scopes: splitList(scps), Tenant: tenant, V2: v2}) {
+		e := expectation{Name: j.Claim, OK: j.OK()}
+		switch j.Claim {
+		case "aud":
+			switch {
+			case j.OK():
+				e.Detail = "aud is " + aud
+			case j.Outcome == auth.AppIDURI:
+				e.Detail = fmt.Sprintf("aud is api://%s, the Application ID URI form of a v1 token, not %s", aud, aud)
+			default:
+				e.Detail = fmt.Sprintf("aud is %s, want %s", orNone(j.Got), aud)
+			}
+		case "scp":
+			if e.OK {
+				e.Detail = "scp contains " + j.Want
+			} else {
+				e.Detail = fmt.Sprintf("scp is %q, which lacks %s", j.Got, j.Want)
+			}
+		case "tid":
+			if e.OK {
+				e.Detail = "tid is " + tenant
+			} else {
+				e.Detail = fmt.Sprintf("tid is %s, want %s", orNone(j.Got), tenant)
+			}
+		case "ver":
+			e.Name = "v2"
+			if e.OK {
+				e.Detail = "ver 2.0 with a v2 issuer"
+			} else {
+				e.Detail = fmt.Sprintf("ver %s, iss %s: not a v2 token", orNone(c.Ver), orNone(c.Iss))
+			}
 		}
-	}
-	for _, s := range splitList(scps) {
-		if c.HasScope(s) {
-			add("scp", true, "scp contains "+s)
-		} else {
-			add("scp", false, fmt.Sprintf("scp is %q, which lacks %s", strings.Join(c.Scp, " "), s))
-		}
-	}
-	if tenant != "" {
-		if strings.EqualFold(c.Tid, tenant) {
-			add("tid", true, "tid is "+tenant)
-		} else {
-			add("tid", false, fmt.Sprintf("tid is %s, want %s", orNone(c.Tid), tenant))
-		}
-	}
-	if v2 {
-		if tok.Version == auth.V2 && auth.IssuerVersion(c.Iss) == auth.V2 {
-			add("v2", true, "ver 2.0 with a v2 issuer")
-		} else {
-			add("v2", false, fmt.Sprintf("ver %s, iss %s: not a v2 token", orNone(c.Ver), orNone(c.Iss)))
-		}
+		v.Checks = append(v.Checks, e)
 	}
 }
 

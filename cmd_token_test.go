@@ -88,7 +88,7 @@ func TestTokenDecodeExitCodes(t *testing.T) {
 		{"v1 fails expectations", []string{tokenFile("v1.jwt"), "--expect-aud", "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83", "--expect-v2"}, 1},
 		{"wrong audience", []string{tokenFile("mcp-api-audience.jwt"), "--expect-aud", "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83", "--expect-scp", "Mcp.Gateway.Access"}, 1},
 		{"wrong tenant", []string{tokenFile("v2.jwt"), "--expect-tenant", "c0ffee00-1111-4222-8333-444455556666"}, 1},
-		{"tenant as domain", []string{tokenFile("v2.jwt"), "--expect-tenant", "contoso.onmicrosoft.com"}, 2},
+		{"tenant neither GUID nor domain", []string{tokenFile("v2.jwt"), "--expect-tenant", "contoso tenant"}, 2},
 		{"two arguments", []string{"a", "b"}, 2},
 		{"missing file", []string{"@testdata/tokens/nope"}, 2},
 		{"bad output", []string{tokenFile("v2.jwt"), "-o", "yaml"}, 2},
@@ -232,5 +232,34 @@ func TestTokenDecodeVerifyThroughIssuer(t *testing.T) {
 		if strings.Contains(res.stdout+res.stderr, s) {
 			t.Errorf("output holds a secret (%.6s…)", s)
 		}
+	}
+}
+
+// --expect-tenant takes a domain, as run --tenant does: it is looked up in
+// its discovery document at the token's authority, not guessed from upn.
+func TestTokenDecodeExpectTenantDomain(t *testing.T) {
+	w := labtest.Start(t, lab.Options{})
+	ca := labtest.Settings(t, w).CAFile
+	good := w.MintToken(w.UserTokenClaims(lab.DefaultUser))
+	res := runCLI(t, cliOpts{}, "token", "decode", good, "--ca-file", ca, "--expect-tenant", w.TenantDomain)
+	if res.code != 0 || !strings.Contains(res.stdout, "✓ tid: tid is "+w.TenantID) {
+		t.Fatalf("%s: exit %d\n%s%s", w.TenantDomain, res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, cliOpts{}, "token", "decode", good, "--ca-file", ca, "--expect-tenant", "fabrikam.onmicrosoft.com")
+	if res.code != 1 || !strings.Contains(res.stdout, "✗ tid: could not get the discovery document of tenant fabrikam.onmicrosoft.com from "+strings.TrimPrefix(w.AuthorityHost, "https://")) {
+		t.Fatalf("unknown domain: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// A --verify that cannot fetch the keys names the host that did not
+// deliver them: the token's issuer, not a gateway.
+func TestTokenDecodeVerifyNamesTheKeysHost(t *testing.T) {
+	w := labtest.Start(t, lab.Options{})
+	good := w.MintToken(w.UserTokenClaims(lab.DefaultUser))
+	res := runCLI(t, cliOpts{}, "token", "decode", good, "--verify") // the lab's CA not given
+	host := strings.TrimPrefix(w.AuthorityHost, "https://")
+	if res.code != 1 || !strings.Contains(res.stdout, "✗ signature: could not get the signing keys from "+host) ||
+		!strings.Contains(res.stdout, "if "+host+" uses a private CA") || strings.Contains(res.stdout, "gateway") {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

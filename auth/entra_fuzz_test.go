@@ -53,3 +53,21 @@ func FuzzEntraErrorInText(f *testing.F) {
 		_ = CodesIn(text)
 	})
 }
+
+// FuzzEntraErrorFromPage feeds the reader of Entra's error pages whatever
+// HTML an authorize endpoint (or something in front of it) may show.
+func FuzzEntraErrorFromPage(f *testing.F) {
+	f.Add([]byte(`<script>$Config={"strServiceExceptionMessage":"AADSTS50011: The redirect URI \u0027x\u0027 does not match.","strServiceExceptionCorrelationId":"a9b8c7d6-e5f4-4321-8765-0fedcba98765"};</script>`), 200)
+	f.Add([]byte(`<p class="err">AADSTS700016: Application with identifier &#39;x&#39; was not found.</p><p>Request Id: 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0<br>Correlation Id: a9b8c7d6-e5f4-4321-8765-0fedcba98765`), 400)
+	f.Add([]byte(`<form method="post"><input name="loginfmt"></form>`), 200)
+	f.Fuzz(func(t *testing.T, page []byte, status int) {
+		e, ok := EntraErrorFromPage(page, status)
+		if !ok {
+			return
+		}
+		if len(e.Codes) == 0 || e.HTTPStatus != status || strings.ContainsAny(e.Message(), "\r\n") {
+			t.Fatalf("parsed %+v from %q", e, page)
+		}
+		_ = e.String()
+	})
+}

@@ -165,24 +165,29 @@ func resourceParameter(env *Env) string {
 }
 
 // clientAuthorizeQuery is the request an MCP client builds: PKCE S256, a
-// state, the PRM's scopes plus offline_access.
+// state, its scopes.
 func clientAuthorizeQuery(env *Env, clientID, redirect string) url.Values {
 	verifier := randomURLSafe(32)
 	sum := sha256.Sum256([]byte(verifier))
-	scopes := []string{env.Config.GatewayScope()}
-	if p := env.State.Discovery.PRM; p != nil && len(p.ScopesSupported) > 0 && !holdsPlaceholder(strings.Join(p.ScopesSupported, " ")) {
-		scopes = append([]string(nil), p.ScopesSupported...)
-	}
-	scopes = append(scopes, "offline_access")
 	return url.Values{
 		"client_id":             {clientID},
 		"response_type":         {"code"},
 		"redirect_uri":          {redirect},
-		"scope":                 {strings.Join(scopes, " ")},
+		"scope":                 {strings.Join(clientScopes(env), " ")},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 		"state":                 {randomURLSafe(16)},
 	}
+}
+
+// clientScopes are the scopes an MCP client asks: the PRM's (the Gateway
+// scope when the PRM has none usable) and offline_access.
+func clientScopes(env *Env) []string {
+	scopes := []string{env.Config.GatewayScope()}
+	if p := env.State.Discovery.PRM; p != nil && len(p.ScopesSupported) > 0 && !holdsPlaceholder(strings.Join(p.ScopesSupported, " ")) {
+		scopes = append([]string(nil), p.ScopesSupported...)
+	}
+	return append(scopes, "offline_access")
 }
 
 // askEntra sends one authorization request through the gateway and

@@ -50,8 +50,9 @@ type Config struct {
 	Timeout  time.Duration // per request
 	Deadline time.Duration // whole run
 
-	// DeviceCode allows the interactive device-code flow: stdin and stderr
-	// are terminals, or the lab approves by itself.
+	// DeviceCode allows signing a person in (the device code, or the browser
+	// with FlowBrowser): stdin and stderr are terminals, or the lab's tenant
+	// and browser approve by themselves.
 	DeviceCode bool
 }
 

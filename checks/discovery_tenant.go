@@ -3,12 +3,10 @@ package checks
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
-)
 
-// tenantDomain is a tenant named by one of its domains.
-var tenantDomain = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
+	"github.com/c7doctor/c7doctor/auth"
+)
 
 // multiTenant are the authority segments that name no tenant.
 var multiTenant = map[string]bool{"common": true, "organizations": true, "consumers": true}
@@ -34,7 +32,7 @@ func tenantProblem(t string) string {
 		return fmt.Sprintf("it still holds the placeholder %s", t)
 	case multiTenant[strings.ToLower(t)]:
 		return fmt.Sprintf("it uses the multi-tenant endpoint %q instead of the tenant", t)
-	case discoveryGUID.MatchString(t), tenantDomain.MatchString(t):
+	case auth.IsTenant(t):
 		return ""
 	}
 	return fmt.Sprintf("%q is neither a tenant GUID nor a domain", t)
@@ -54,7 +52,7 @@ func noteTenant(env *Env, r *Result, seen, where, check string) (mismatch string
 		r.Evidence("tenant", seen+" (inferred from "+where+")")
 	case strings.EqualFold(cfg.Tenant, seen):
 		r.Evidence("tenant", seen)
-	case discoveryGUID.MatchString(cfg.Tenant) && discoveryGUID.MatchString(seen):
+	case auth.IsGUID(cfg.Tenant) && auth.IsGUID(seen):
 		r.Evidence("tenant", seen)
 		return fmt.Sprintf("%s names tenant %s, but the tenant is %s (%s)", where, seen, cfg.Tenant, tenantOrigin(env))
 	default:

@@ -51,15 +51,16 @@ func runGatewayClaims(ctx context.Context, env *Env, r *Result) {
 		r.Evidence("warnings", strings.Join(tok.Warnings, "; "))
 	}
 
+	verdicts := auth.Judge(tok, gatewayExpect(tok, env))
 	claimsKind(r, tok, env)
-	claimsIssuer(ctx, r, tok, env)
-	claimsAudience(r, tok, env)
-	claimsScope(r, tok)
-	claimsTenant(r, tok, env)
+	claimsIssuer(ctx, r, tok, env, verdicts)
+	claimsAudience(r, tok, env, verdicts)
+	claimsScope(r, verdicts)
+	claimsTenant(r, verdicts)
 	if c.Oid == "" && !tok.AppOnly() {
 		r.Find("token-no-oid", "The token has no oid claim.")
 	}
-	claimsLifetime(r, tok, env)
+	claimsLifetime(r, tok, env, verdicts)
 	// Last, so that what the token says leads and a missing key set trails.
 	claimsSignature(r, tok, env)
 	if r.Failed() {
@@ -146,21 +147,34 @@ func expectedIssuer(env *Env) string {
 	return ""
 }
 
-func claimsIssuer(ctx context.Context, r *Result, tok *auth.Token, env *Env) {
+// gatewayExpect is what APIM's validate-azure-ad-token demands of the token.
+func gatewayExpect(tok *auth.Token, env *Env) auth.Expect {
+	e := auth.Expect{
+		Audience: env.Config.GatewayAppID, Tenant: expectedTenant(env), AnyTenant: true,
+		Issuer: expectedIssuer(env), V2Issuer: true,
+		Lifetime: true, Skew: ClockSkew, Now: env.Now(),
+	}
+	if tok.Kind == auth.KindAccess {
+		e.Scopes = []string{GatewayScopeName}
+	}
+	return e
+}
+
+func claimsIssuer(ctx context.Context, r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict) {
 	iss := tok.Claims.Iss
 	want := expectedIssuer(env)
+	v, _ := auth.Find(verdicts, "iss")
 	switch {
-	case auth.IssuerVersion(iss) == auth.V1:
+	case v.Outcome == auth.V1Form:
 		detail := fmt.Sprintf("iss is %s (ver %s): a v1 token. APIM's validate-azure-ad-token and Context7 expect %s: the APIM Gateway app's manifest does not set requestedAccessTokenVersion to 2.", iss, claimOrUnknown(tok.Claims.Ver), claimOrUnknown(want))
 		if tok.Claims.HasAudience("api://" + env.Config.GatewayAppID) {
 			detail += " Its aud, api://" + env.Config.GatewayAppID + ", is the v1 form of the same app: v2 tokens name it by client id."
 		}
 		r.Find("token-v1-issuer", detail+graphCause(ctx, env, causeGatewayV1))
+	case v.OK():
 	case want == "":
-		if auth.IssuerVersion(iss) != auth.V2 {
-			r.Find("token-wrong-issuer", fmt.Sprintf("iss is %q, not a v2 issuer (https://<authority-host>/<tenant-id>/v2.0).", iss))
-		}
-	case iss != want:
+		r.Find("token-wrong-issuer", fmt.Sprintf("iss is %q, not a v2 issuer (https://<authority-host>/<tenant-id>/v2.0).", iss))
+	default:
 		r.Find("token-wrong-issuer", fmt.Sprintf("iss is %q, want %q%s.", iss, want, issuerDifference(iss, want)))
 	}
 }
@@ -190,21 +204,22 @@ func splitIssuer(iss string) (host, tenant string) {
 	return parts[0], parts[1]
 }
 
-func claimsAudience(r *Result, tok *auth.Token, env *Env) {
+func claimsAudience(r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict) {
 	c := &tok.Claims
 	gw := env.Config.GatewayAppID
-	if c.HasAudience(gw) || tok.Kind == auth.KindGraph || tok.Kind == auth.KindID {
+	v, _ := auth.Find(verdicts, "aud")
+	if v.OK() || tok.Kind == auth.KindGraph || tok.Kind == auth.KindID {
 		return
 	}
-	if c.HasAudience("api://"+gw) && tok.Version == auth.V1 {
+	if v.Outcome == auth.AppIDURI && tok.Version == auth.V1 {
 		return // said with token-v1-issuer: v2 tokens name the app by client id
 	}
 	aud := c.AudString()
 	var what string
 	switch {
-	case len(c.Aud) == 0:
+	case v.Outcome == auth.Absent:
 		what = "The token has no aud claim."
-	case c.HasAudience("api://" + gw):
+	case v.Outcome == auth.AppIDURI:
 		what = fmt.Sprintf("aud is the Application ID URI api://%s, not the client id %s that APIM's policy expects.", gw, gw)
 	case env.Config.MCPAPIAppID != "" && (c.HasAudience(env.Config.MCPAPIAppID) || c.HasAudience("api://"+env.Config.MCPAPIAppID)):
 		what = fmt.Sprintf("aud is %s, the Context7 MCP API app: that is the audience of the token APIM gets in the OBO exchange, not of the one a client sends. The client requested the MCP API's scope instead of api://%s/%s.", aud, gw, GatewayScopeName)
@@ -218,30 +233,25 @@ func claimsAudience(r *Result, tok *auth.Token, env *Env) {
 	r.Find("token-wrong-audience", what)
 }
 
-func claimsScope(r *Result, tok *auth.Token) {
-	c := &tok.Claims
-	if tok.Kind != auth.KindAccess || c.HasScope(GatewayScopeName) {
-		return
-	}
-	if len(c.Scp) == 0 {
+func claimsScope(r *Result, verdicts []auth.Verdict) {
+	switch v, _ := auth.Find(verdicts, "scp"); v.Outcome {
+	case auth.Absent:
 		r.Find("token-missing-scope", "The token has no scp claim.")
-		return
+	case auth.Differs:
+		r.Find("token-missing-scope", fmt.Sprintf("scp is %q: it does not contain %s.", v.Got, v.Want))
 	}
-	r.Find("token-missing-scope", fmt.Sprintf("scp is %q: it does not contain %s.", strings.Join(c.Scp, " "), GatewayScopeName))
 }
 
-func claimsTenant(r *Result, tok *auth.Token, env *Env) {
-	want := expectedTenant(env)
-	tid := tok.Claims.Tid
-	switch {
-	case tid == "":
+func claimsTenant(r *Result, verdicts []auth.Verdict) {
+	switch v, _ := auth.Find(verdicts, "tid"); v.Outcome {
+	case auth.Absent:
 		r.Find("token-wrong-tenant", "The token has no tid claim.")
-	case want != "" && !strings.EqualFold(tid, want):
-		r.Find("token-wrong-tenant", fmt.Sprintf("tid is %s, want %s.", tid, want))
+	case auth.Differs:
+		r.Find("token-wrong-tenant", fmt.Sprintf("tid is %s, want %s.", v.Got, v.Want))
 	}
 }
 
-func claimsLifetime(r *Result, tok *auth.Token, env *Env) {
+func claimsLifetime(r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict) {
 	c := &tok.Claims
 	now := env.Now()
 	if c.Iat != nil {
@@ -249,22 +259,23 @@ func claimsLifetime(r *Result, tok *auth.Token, env *Env) {
 	}
 	if c.Nbf != nil {
 		r.Evidence("nbf", auth.HumanTime(c.Nbf.Time, now))
-		if now.Before(c.Nbf.Time.Add(-ClockSkew)) {
+		if v, _ := auth.Find(verdicts, "nbf"); v.Outcome == auth.NotYetValid {
 			r.Find("token-not-yet-valid", fmt.Sprintf("nbf is %s, more than %s after this machine's clock (%s).", auth.HumanTime(c.Nbf.Time, now), ClockSkew, now.UTC().Format("2006-01-02T15:04:05Z")))
 		}
 	}
-	if c.Exp == nil {
+	v, _ := auth.Find(verdicts, "exp")
+	if v.Outcome == auth.Absent {
 		r.Find("token-expired", "The token has no exp claim: it never expires, which no gateway accepts.")
 		return
 	}
 	exp := c.Exp.Time
 	r.Evidence("exp", auth.HumanTime(exp, now))
-	switch {
-	case now.After(exp.Add(ClockSkew)):
+	switch v.Outcome {
+	case auth.Expired:
 		r.Find("token-expired", fmt.Sprintf("exp is %s: the token expired %s ago.", exp.UTC().Format("2006-01-02T15:04:05Z"), strings.TrimSuffix(auth.Relative(exp, now), " ago")))
-	case now.After(exp):
+	case auth.InSkew:
 		r.Find("token-expiring", fmt.Sprintf("exp is %s: expired %s, inside the %s clock skew; it is refused any moment now.", exp.UTC().Format("2006-01-02T15:04:05Z"), auth.Relative(exp, now), ClockSkew))
-	case exp.Sub(now) < ClockSkew:
+	case auth.ExpiresSoon:
 		r.Find("token-expiring", fmt.Sprintf("exp is %s: the token expires %s.", exp.UTC().Format("2006-01-02T15:04:05Z"), auth.Relative(exp, now)))
 	}
 }

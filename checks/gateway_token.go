@@ -28,7 +28,7 @@ type TokenState struct {
 }
 
 // ClockSkew is the leeway allowed on exp and nbf, as APIM and Entra allow.
-const ClockSkew = 5 * time.Minute
+const ClockSkew = auth.ClockSkew
 
 // maxTokenFile bounds what is read of --token-file.
 const maxTokenFile = 1 << 20

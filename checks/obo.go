@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -34,8 +33,6 @@ func (s *OBOState) failedWith() string {
 	}
 	return s.Failed
 }
-
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // runOBO performs the exchange APIM's policy performs (guide Part 3 Step 3):
 // the gateway app with its secret trades the user's gateway token for a
@@ -113,14 +110,14 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 		detail = said + " " + assertionDiagnosis(env)
 	case "obo-invalid-scope":
 		detail = said + fmt.Sprintf(" The scope sent was %q.", cfg.OBOScope())
-		if !guidPattern.MatchString(cfg.MCPAPIAppID) {
+		if !auth.IsGUID(cfg.MCPAPIAppID) {
 			detail += fmt.Sprintf(" The MCP API app id %q is not a GUID: it must be the app's Application (client) ID, so that the scope reads api://<guid>/.default.", cfg.MCPAPIAppID)
 		} else {
 			detail += " It has the right shape, api://<guid>/.default: check that the mcp-api-app-id named value holds exactly this GUID, with no spaces or api:// prefix, so that APIM's policy renders the same."
 		}
 	case "obo-bad-secret":
 		detail = said + fmt.Sprintf(" The secret c7doctor sent (%s, %s) is not a valid secret of the APIM Gateway app.", secretSource(cfg), wire.Fingerprint(cfg.GatewaySecret))
-		if guidPattern.MatchString(strings.TrimSpace(cfg.GatewaySecret)) {
+		if auth.IsGUID(strings.TrimSpace(cfg.GatewaySecret)) {
 			detail += " It is a GUID: that is the secret's ID, not its Value."
 		}
 	case "obo-interaction-required":

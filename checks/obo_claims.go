@@ -42,16 +42,20 @@ func runOBOClaims(ctx context.Context, env *Env, r *Result) {
 		tenant = gw.Claims.Tid
 	}
 	wantIss := strings.TrimRight(cfg.AuthorityHost, "/") + "/" + tenant + "/v2.0"
+	// What Context7 demands of the token (the guide's End-to-end token claims).
+	verdicts := auth.Judge(tok, auth.Expect{Audience: cfg.MCPAPIAppID, Scopes: []string{"mcp.access"}, Issuer: wantIss, V2: true})
+	iss, _ := auth.Find(verdicts, "iss")
+	ver, _ := auth.Find(verdicts, "ver")
 	switch {
-	case tok.Version == auth.V1 || strings.Contains(c.Iss, "sts.windows.net"):
+	case ver.Outcome == auth.V1Form || iss.Outcome == auth.V1Form:
 		r.Find("obo-v1-token", fmt.Sprintf("The OBO token has iss %s and ver %s: the Context7 MCP API app issues v1 tokens. Context7 checks the issuer against https://login.microsoftonline.com/<tenant-id>/v2.0 and refuses this token (\"Invalid token\").", c.Iss, orNone(c.Ver))+graphCause(ctx, env, causeMCPAPIV1))
-	case c.Iss != wantIss:
+	case !iss.OK():
 		r.Find("obo-user-mismatch", fmt.Sprintf("The OBO token's issuer is %s; the tenant's v2 issuer is %s.", c.Iss, wantIss))
 	}
-	if tok.Version != auth.V1 && !c.HasAudience(cfg.MCPAPIAppID) {
+	if aud, _ := auth.Find(verdicts, "aud"); tok.Version != auth.V1 && !aud.OK() {
 		r.Find("obo-wrong-audience", fmt.Sprintf("The OBO token's aud is %s; it must be the Context7 MCP API app's client id %s (what the Context7 dashboard's Audience holds).", quoteList(c.AudString()), cfg.MCPAPIAppID))
 	}
-	if !c.HasScope("mcp.access") {
+	if scp, _ := auth.Find(verdicts, "scp"); !scp.OK() {
 		r.Find("obo-scope-missing", fmt.Sprintf("The OBO token's scp is %q; Context7's Required scope mcp.access is not among them.", strings.Join(c.Scp, " ")))
 	}
 	if gw != nil {
@@ -92,12 +96,13 @@ func checkOBOSignature(env *Env, r *Result, tok *auth.Token) {
 
 func checkOBOTimes(env *Env, r *Result, c *auth.Claims) {
 	now := env.Now()
-	if c.Exp == nil {
+	exp, _ := auth.Find(auth.Judge(&auth.Token{Claims: *c}, auth.Expect{Lifetime: true, Skew: ClockSkew, Now: now}), "exp")
+	if exp.Outcome == auth.Absent {
 		r.Find("obo-expired", "The OBO token has no exp claim; Context7 would refuse it.")
 		return
 	}
 	r.Evidence("exp", c.Exp.Time.UTC().Format(time.RFC3339))
-	if c.Exp.Time.Add(ClockSkew).Before(now) {
+	if exp.Outcome == auth.Expired {
 		r.Find("obo-expired", fmt.Sprintf("The OBO token expired at %s, before this run looked at it (%s).", c.Exp.Time.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 		return
 	}

@@ -24,7 +24,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return e.red.String(fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Kind.describe(e.Err)))
+	host := e.URL
+	if u, err := url.Parse(e.URL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return e.red.String(fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Kind.describe(e.Err, host)))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -61,7 +65,8 @@ func (e *tooLargeError) Error() string {
 }
 func (e *tooLargeError) Unwrap() error { return ErrBodyTooLarge }
 
-func (k ErrorKind) describe(err error) string {
+// describe says what went wrong; host names the server a hint is about.
+func (k ErrorKind) describe(err error, host string) string {
 	switch k {
 	case KindTimeout:
 		return "no answer in time (timeout)"
@@ -79,7 +84,7 @@ func (k ErrorKind) describe(err error) string {
 	if k == KindTLS {
 		var unknownCA x509.UnknownAuthorityError
 		if errors.As(err, &unknownCA) || strings.Contains(msg, "unknown authority") {
-			return msg + " (if the gateway uses a private CA, pass it with --ca-file)"
+			return msg + " (if " + host + " uses a private CA, pass it with --ca-file)"
 		}
 	}
 	return msg

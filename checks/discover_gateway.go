@@ -1,4 +1,4 @@
-package main
+package checks
 
 import (
 	"context"
@@ -8,19 +8,20 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/wire"
 )
 
-// gatewayFacts is what a gateway's discovery surface reveals about its
+// GatewayFacts is what a gateway's discovery surface reveals about its
 // setup: enough for init to fill in what the admin did not type.
-type gatewayFacts struct {
-	apiPath       string
-	tenant        string
-	tenantFrom    string
-	authorityHost string
-	gatewayAppID  string
-	appIDFrom     string
-	notes         []string // what was read, or why not
+type GatewayFacts struct {
+	APIPath       string
+	Tenant        string
+	TenantFrom    string // where the tenant was read
+	AuthorityHost string
+	GatewayAppID  string
+	AppIDFrom     string   // where the gateway app id was read
+	Notes         []string // what was read, or why not
 }
 
 type prmDoc struct {
@@ -35,12 +36,12 @@ type asDoc struct {
 	ScopesSupported []string `json:"scopes_supported"`
 }
 
-// discoverGateway reads the PRM (RFC 9728), the authorization server
+// DiscoverGateway reads the PRM (RFC 9728), the authorization server
 // metadata it names (RFC 8414, then OpenID fallbacks) and, when those do not
 // name the tenant, where /authorize redirects: the documents the guide's
 // Part 5 sets up. Every read is bounded in size and time.
-func discoverGateway(ctx context.Context, client *wire.Client, origin, apiPath string) gatewayFacts {
-	var f gatewayFacts
+func DiscoverGateway(ctx context.Context, client *wire.Client, origin, apiPath string) GatewayFacts {
+	var f GatewayFacts
 	var prm prmDoc
 	prmURLs := []string{
 		origin + "/.well-known/oauth-protected-resource/" + strings.Trim(apiPath, "/") + "/mcp",
@@ -49,64 +50,46 @@ func discoverGateway(ctx context.Context, client *wire.Client, origin, apiPath s
 	prmURL, err := fetchFirst(ctx, client, prmURLs, &prm)
 	var issuers []string
 	if err != nil {
-		f.notes = append(f.notes, "no protected resource metadata: "+err.Error())
+		f.Notes = append(f.Notes, "no protected resource metadata: "+err.Error())
 		issuers = []string{origin}
 	} else {
-		f.notes = append(f.notes, "read "+prmURL)
+		f.Notes = append(f.Notes, "read "+prmURL)
 		if u, err := url.Parse(prm.Resource); err == nil && wire.Origin(prm.Resource) == origin {
-			f.apiPath = strings.Trim(strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/mcp"), "/")
+			f.APIPath = strings.Trim(strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/mcp"), "/")
 		}
-		f.gatewayAppID = appIDFromScopes(prm.ScopesSupported)
-		f.appIDFrom = "the PRM's scopes_supported"
+		f.GatewayAppID = appIDFromScopes(prm.ScopesSupported)
+		f.AppIDFrom = "the PRM's scopes_supported"
 		issuers = prm.AuthorizationServers
 		if len(issuers) == 0 {
 			issuers = []string{origin}
 		}
 	}
 	var as asDoc
-	asURL, err := fetchFirst(ctx, client, asMetadataURLs(issuers[0]), &as)
+	asURLs, _ := ASMetadataURLs(issuers[0])
+	asURL, err := fetchFirst(ctx, client, asURLs, &as)
 	if err != nil {
-		f.notes = append(f.notes, "no authorization server metadata: "+err.Error())
+		f.Notes = append(f.Notes, "no authorization server metadata: "+err.Error())
 	} else {
-		f.notes = append(f.notes, "read "+asURL)
-		if f.gatewayAppID == "" {
-			f.gatewayAppID = appIDFromScopes(as.ScopesSupported)
-			f.appIDFrom = "the AS metadata's scopes_supported"
+		f.Notes = append(f.Notes, "read "+asURL)
+		if f.GatewayAppID == "" {
+			f.GatewayAppID = appIDFromScopes(as.ScopesSupported)
+			f.AppIDFrom = "the AS metadata's scopes_supported"
 		}
 		if t, host := tenantFromURL(as.JWKSURI); t != "" {
-			f.tenant, f.authorityHost, f.tenantFrom = t, host, "the AS metadata's jwks_uri"
+			f.Tenant, f.AuthorityHost, f.TenantFrom = t, host, "the AS metadata's jwks_uri"
 		} else if t, host := tenantFromURL(as.Issuer); t != "" {
-			f.tenant, f.authorityHost, f.tenantFrom = t, host, "the AS metadata's issuer"
+			f.Tenant, f.AuthorityHost, f.TenantFrom = t, host, "the AS metadata's issuer"
 		}
 	}
-	if f.tenant == "" {
+	if f.Tenant == "" {
 		if t, host := authorizeRedirectTenant(ctx, client, origin); t != "" {
-			f.tenant, f.authorityHost, f.tenantFrom = t, host, "where /authorize redirects"
+			f.Tenant, f.AuthorityHost, f.TenantFrom = t, host, "where /authorize redirects"
 		}
 	}
-	if f.gatewayAppID == "" {
-		f.appIDFrom = ""
+	if f.GatewayAppID == "" {
+		f.AppIDFrom = ""
 	}
 	return f
-}
-
-// asMetadataURLs are the places an issuer's metadata may live, in the order
-// the MCP authorization spec tries them.
-func asMetadataURLs(issuer string) []string {
-	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	origin := u.Scheme + "://" + u.Host
-	p := strings.TrimRight(u.Path, "/")
-	if p == "" {
-		return []string{origin + "/.well-known/oauth-authorization-server", origin + "/.well-known/openid-configuration"}
-	}
-	return []string{
-		origin + "/.well-known/oauth-authorization-server" + p,
-		origin + "/.well-known/openid-configuration" + p,
-		origin + p + "/.well-known/openid-configuration",
-	}
 }
 
 // fetchFirst GETs each URL in turn and decodes the first JSON object that
@@ -114,8 +97,8 @@ func asMetadataURLs(issuer string) []string {
 func fetchFirst(ctx context.Context, client *wire.Client, urls []string, into any) (string, error) {
 	var last error = fmt.Errorf("no URL to read")
 	for _, u := range urls {
-		if err := checkHTTPS(u); err != nil {
-			last = err
+		if _, problem := judgeURL(u); problem != "" {
+			last = fmt.Errorf("%s: %s", u, problem)
 			continue
 		}
 		resp, err := client.Get(ctx, u, "application/json", wire.MetadataLimit)
@@ -151,7 +134,7 @@ func appIDFromScopes(scopes []string) string {
 			continue
 		}
 		id, scope, _ := strings.Cut(rest, "/")
-		if !guidPattern.MatchString(id) {
+		if !auth.IsGUID(id) {
 			continue
 		}
 		if scope == "Mcp.Gateway.Access" {
@@ -165,18 +148,14 @@ func appIDFromScopes(scopes []string) string {
 }
 
 // tenantFromURL reads <authority-host>/<tenant>/… (jwks_uri, issuer,
-// authorize endpoint). The multi-tenant aliases name no tenant.
+// authorize endpoint). The multi-tenant aliases and placeholders name no tenant.
 func tenantFromURL(raw string) (tenant, authorityHost string) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "", ""
 	}
-	seg, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
-	switch strings.ToLower(seg) {
-	case "", "common", "organizations", "consumers":
-		return "", ""
-	}
-	if !guidPattern.MatchString(seg) && !domainPattern.MatchString(seg) {
+	seg, _ := entraTenantSegment(u)
+	if tenantProblem(seg) != "" {
 		return "", ""
 	}
 	return strings.ToLower(seg), u.Scheme + "://" + u.Host
