@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -196,6 +197,8 @@ func flagValues(cmd *cli.Command, f cli.Flag, cur, prefix string) []string {
 	switch {
 	case name == "output" && cmd != nil && cmd.Name == "lint":
 		cands = policyOutputs
+	case name == "output" && cmd != nil && slices.Contains([]string{"checks", "explain", "decode"}, cmd.Name):
+		cands = []string{"text", "json"}
 	case name == "format":
 		cands = []string{"auto", "xml", "rawxml"}
 	case name == "scope":

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,14 +34,21 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-id", Value: checks.AzureCLIClientID, Usage: "public client for device code (default: the Azure CLI, pre-authorized in Part 6 Step 1); with --flow browser another id signs in instead of the Gateway app, e.g. VS Code's aebc6443-996d-45c2-90f0-388ff96faa56"},
 		&cli.StringFlag{Name: "flow", Value: checks.FlowDeviceCode, Usage: "how gateway-token signs you in on a terminal: device-code, or browser (authorization code with PKCE through the gateway's /authorize and /token, as MCP clients do)"},
 		&cli.StringSliceFlag{Name: "mcp-client", Usage: "another client MCP users sign in with, for client-authorize: CLIENT_ID or CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…] (repeatable; the Gateway app and VS Code are always asked about)"},
-		&cli.StringFlag{Name: "authority-host", Value: "https://login.microsoftonline.com", Usage: "Entra authority host"},
+		&cli.StringFlag{Name: "cloud", Value: "public", Usage: "Azure cloud whose hosts preset --authority-host, --arm-endpoint and --graph-endpoint: " + strings.Join(checks.CloudNames(), ", ")},
+		&cli.StringFlag{Name: "authority-host", Usage: "Entra authority host (default: the --cloud's, https://login.microsoftonline.com)"},
+		&cli.StringFlag{Name: "arm-endpoint", Usage: "Azure Resource Manager endpoint (default: the --cloud's, https://management.azure.com)"},
+		&cli.StringFlag{Name: "graph-endpoint", Usage: "Microsoft Graph endpoint (default: the --cloud's, https://graph.microsoft.com)"},
+		&cli.StringFlag{Name: "azure-credential", Usage: "read the configuration with this azidentity credential only (" + strings.Join(checks.CredentialNames(), ", ") + "); default $AZURE_TOKEN_CREDENTIALS, else the whole default chain"},
+		&cli.BoolFlag{Name: "read-secrets", Usage: "read secret named values (needs the listValue permission) to compare them in memory; they are never shown"},
+		&cli.StringFlag{Name: "azure-client-id", Usage: "read the configuration as this service principal (with --azure-client-secret-file and --tenant) instead of azidentity's chain"},
+		&cli.StringFlag{Name: "azure-client-secret-file", Usage: "file holding --azure-client-id's client secret (never a flag value)"},
 		&cli.StringFlag{Name: "token-file", Usage: "file holding a gateway token: a raw JWT, 'Bearer …', or az account get-access-token JSON"},
 		&cli.StringFlag{Name: "gateway-secret-file", Usage: "file holding the Gateway app's client secret (or set $C7DOCTOR_GATEWAY_SECRET; never a flag value)"},
 		&cli.StringFlag{Name: "upstream", Value: "https://mcp.context7.com/mcp/oauth", Usage: "Context7's OAuth MCP endpoint, for --upstream-probe"},
 		&cli.StringSliceFlag{Name: "header", Usage: "NAME:VALUE sent to the gateway only, e.g. an APIM subscription key (repeatable)"},
-		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription id, to complete az apim fix commands"},
-		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance, for fix commands"},
-		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance, for fix commands"},
+		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription of the APIM instance (default $AZURE_SUBSCRIPTION_ID, else the credential's only one)"},
+		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance (inferred by listing the subscription's instances)"},
+		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance (inferred from a <name>.azure-api.net gateway)"},
 		&cli.StringFlag{Name: "secret-expiry-warn", Value: "30d", Usage: "warn when the Gateway app's client secret ends within this time: days (30d) or a duration (720h)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only these checks and what they need (comma-separated ids)"},
@@ -59,7 +65,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "redact-pii", Usage: "also replace names, emails and object ids with pseudonyms, for reports shared outside the tenant"},
 		&cli.BoolFlag{Name: "lab", Usage: "run against the embedded lab (fake Entra, APIM and Context7 on loopback)"},
 		&cli.StringSliceFlag{Name: "fault", Usage: "with --lab: break the lab this way (repeatable; c7doctor lab --list-faults)"},
-		&cli.StringFlag{Name: "protocol-version", Value: "2025-06-18", Usage: "MCP protocol version to pin"},
+		&cli.StringFlag{Name: "protocol-version", Value: checks.DefaultProtocolVersion, Usage: "MCP protocol version to pin"},
 		&cli.BoolFlag{Name: "call", Usage: "call resolve-library-id through the gateway (a real tool call)"},
 		&cli.BoolFlag{Name: "upstream-probe", Usage: "send the OBO token straight to --upstream to tell an APIM fault from a Context7 fault"},
 		&cli.StringFlag{Name: "cache-file", Usage: "MSAL token cache file (default: in the user cache directory)"},
@@ -80,17 +86,22 @@ func (a *app) runCommand() *cli.Command {
 
 // runSetup is a validated run: config, selection and output choices.
 type runSetup struct {
-	cfg     checks.Config
-	sel     checks.Selection
-	output  string
-	headers http.Header
-	caFile  string
-	verbose bool
-	color   bool
+	cfg    checks.Config
+	cloud  checks.Endpoints // the settings applied over the --cloud preset
+	azCred string           // --azure-credential, canonical
+	// --azure-client-id and the secret read from --azure-client-secret-file
+	azClientID, azClientSecret string
+	subFromEnv                 bool // the subscription came from $AZURE_SUBSCRIPTION_ID
+	sel                        checks.Selection
+	output                     string
+	headers                    http.Header
+	caFile                     string
+	verbose                    bool
+	color                      bool
 }
 
 var (
-	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	headerName = wire.NewLazyRegexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
 func splitIDs(values []string) []string {
@@ -112,21 +123,22 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 		return nil, usageError("--output: expected one of %s, got %q", strings.Join(report.Formats(), ", "), s.output)
 	}
 	cfg := checks.Config{
-		APIPath:           strings.Trim(c.String("api-path"), "/"),
-		Tenant:            strings.TrimSpace(c.String("tenant")),
-		GatewayAppID:      strings.TrimSpace(c.String("gateway-app-id")),
-		MCPAPIAppID:       strings.TrimSpace(c.String("mcp-api-app-id")),
-		ClientID:          strings.TrimSpace(c.String("client-id")),
-		AuthorityHost:     strings.TrimRight(c.String("authority-host"), "/"),
+		APIPath:      strings.Trim(c.String("api-path"), "/"),
+		Tenant:       strings.TrimSpace(c.String("tenant")),
+		GatewayAppID: strings.TrimSpace(c.String("gateway-app-id")),
+		MCPAPIAppID:  strings.TrimSpace(c.String("mcp-api-app-id")),
+		ClientID:     strings.TrimSpace(c.String("client-id")),
+
 		TokenFile:         c.String("token-file"),
 		GatewaySecretFile: c.String("gateway-secret-file"),
 		Upstream:          c.String("upstream"),
 		ProtocolVersion:   c.String("protocol-version"),
 		Call:              c.Bool("call"),
 		UpstreamProbe:     c.Bool("upstream-probe"),
-		Subscription:      c.String("subscription"),
-		ResourceGroup:     c.String("resource-group"),
-		APIMName:          c.String("apim-name"),
+		Subscription:      strings.TrimSpace(c.String("subscription")),
+		ResourceGroup:     strings.TrimSpace(c.String("resource-group")),
+		APIMName:          strings.TrimSpace(c.String("apim-name")),
+		ReadSecrets:       c.Bool("read-secrets"),
 		CacheFile:         c.String("cache-file"),
 		NoCache:           c.Bool("no-cache"),
 		Timeout:           c.Duration("timeout"),
@@ -179,8 +191,48 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Tenant != "" && !auth.IsTenant(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
-	if err := checkHTTPS(cfg.AuthorityHost); err != nil {
-		return nil, usageError("--authority-host: %v", err)
+	cloud, err := checks.ResolveEndpoints(c.String("cloud"), c.String("authority-host"), c.String("arm-endpoint"), c.String("graph-endpoint"))
+	if err != nil {
+		return nil, usageError("--cloud: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
+	for flag, v := range map[string]string{"authority-host": cloud.AuthorityHost, "arm-endpoint": cloud.ARMEndpoint, "graph-endpoint": cloud.GraphEndpoint} {
+		if err := checkHTTPS(v); err != nil {
+			return nil, usageError("--%s: %v", flag, err)
+		}
+	}
+	s.cloud = cloud
+	cfg.AuthorityHost = cloud.AuthorityHost
+	selector := c.String("azure-credential")
+	if selector == "" {
+		selector, _ = a.getenv("AZURE_TOKEN_CREDENTIALS")
+	}
+	if s.azCred, err = checks.CanonicalCredential(selector); err != nil {
+		return nil, usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
+	if s.azClientID = strings.TrimSpace(c.String("azure-client-id")); s.azClientID != "" {
+		if !auth.IsGUID(s.azClientID) {
+			return nil, usageError("--azure-client-id: expected an application (client) id, a GUID, got %q", s.azClientID)
+		}
+		file := c.String("azure-client-secret-file")
+		if file == "" {
+			return nil, usageError("--azure-client-id: needs --azure-client-secret-file")
+		}
+		data, err := os.ReadFile(file)
+		if err != nil || strings.TrimSpace(string(data)) == "" {
+			return nil, usageError("--azure-client-secret-file: %s is missing or empty", file)
+		}
+		if cfg.Tenant == "" {
+			return nil, usageError("--azure-client-id: needs --tenant (the service principal's directory)")
+		}
+		s.azClientSecret = strings.TrimSpace(string(data))
+	}
+	if cfg.Subscription == "" {
+		if v, ok := a.getenv("AZURE_SUBSCRIPTION_ID"); ok && strings.TrimSpace(v) != "" {
+			cfg.Subscription, s.subFromEnv = strings.TrimSpace(v), true
+		}
+	}
+	if cfg.Subscription != "" && !auth.IsGUID(cfg.Subscription) {
+		return nil, usageError("--subscription: expected a subscription id (a GUID), got %q", cfg.Subscription)
 	}
 	if err := checkHTTPS(cfg.Upstream); err != nil {
 		return nil, usageError("--upstream: %v", err)
@@ -335,16 +387,18 @@ func (a *app) runAction(c *cli.Context) error {
 	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
 	if world != nil {
 		opts.RootCAs = world.CertPool
-		red.Secret(world.GatewaySecret)
+		red.Secret(world.GatewaySecret, world.ReaderSecret)
 		// The lab approves device-code sign-ins by itself, and its browser
 		// accepts the sign-in page at once (or shows an error page and stops).
 		s.cfg.DeviceCode = true
 		s.cfg.BrowserWait = 20 * time.Second
 	}
-	red.Secret(s.cfg.GatewaySecret)
+	red.Secret(s.cfg.GatewaySecret, s.azClientSecret)
 	red.Secret(s.cfg.Token)
 	opts.GatewayOrigin = s.cfg.Gateway
-	opts.AuthOrigins = []string{s.cfg.Upstream}
+	// Tokens go to the upstream probe and to the management endpoints; the
+	// azure package narrows each token to its own audience's origin.
+	opts.AuthOrigins = []string{s.cfg.Upstream, s.cloud.ARMEndpoint, s.cloud.GraphEndpoint}
 	opts.GatewayHeaders = s.headers
 	for _, vs := range s.headers {
 		red.Secret(vs...)
@@ -356,6 +410,10 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	defer trace.write(a, client)
 	defer client.Close()
+	arm, graph, err := a.azureReaders(s, client)
+	if err != nil {
+		return usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
+	}
 	stderrTerm := a.isTerminal(a.stderr)
 	talk := io.Discard
 	if stderrTerm {
@@ -375,9 +433,13 @@ func (a *app) runAction(c *cli.Context) error {
 		Target: &report.Target{
 			Gateway: s.cfg.Gateway, MCPEndpoint: s.cfg.MCPEndpoint(), Tenant: s.cfg.Tenant,
 			GatewayAppID: s.cfg.GatewayAppID, MCPAPIAppID: s.cfg.MCPAPIAppID,
+			Subscription: s.cfg.Subscription, ResourceGroup: s.cfg.ResourceGroup, APIMName: s.cfg.APIMName,
 		},
 		Stderr: red.Writer(talk), Interactive: stderrTerm,
-		OpenBrowser: opener,
+		OpenBrowser: opener, ARM: arm, Graph: graph,
+	}
+	if s.subFromEnv {
+		env.Infer("subscription", s.cfg.Subscription)
 	}
 	if stderrTerm {
 		env.Progress = func(id, title string) {
@@ -391,7 +453,7 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	rep.RewriteStrings(red.String)
 	out := red.Writer(a.stdout)
-	if err := report.Render(s.output, out, rep, report.Options{Color: s.color}); err != nil {
+	if err := report.Render(s.output, out, rep, report.Options{Color: s.color, Verbose: s.verbose}); err != nil {
 		return &exitError{code: report.ExitIncomplete, msg: fmt.Sprintf("writing the report: %v", err)}
 	}
 	if err := writeOutputs(outs, rep, red.Writer); err != nil {
@@ -439,6 +501,18 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 		labStarted(w)
 	}
 	return w, cleanup, nil
+}
+
+// azureReaders are the run's readers of the configuration, ARM and
+// Microsoft Graph, on the one credential: a service principal's secret when
+// --azure-client-id is set (the lab's reader, or a caller's own), else
+// azidentity's default chain (or the credentials --azure-credential names)
+// when the app allows it.
+func (a *app) azureReaders(s *runSetup, client *wire.Client) (checks.APIMReader, checks.GraphReader, error) {
+	return checks.NewAzureReaders(s.cloud, checks.Credential{
+		ClientID: s.azClientID, ClientSecret: s.azClientSecret, Selector: s.azCred,
+		DefaultChain: a.azureChain, Tenant: s.cfg.Tenant, Getenv: a.getenv,
+	}, client, s.cfg.Timeout)
 }
 
 // parseDays reads a span given in days ("30d", "30") or as a Go duration ("720h").

@@ -42,6 +42,10 @@ type app struct {
 	args []string
 	// openBrowser shows a sign-in URL to the person (--flow browser).
 	openBrowser func(ctx context.Context, url string) error
+	// azureChain lets a real run read the configuration with azidentity's
+	// default chain; tests leave it off, so only --azure-client-id (the
+	// lab's reader) gives them a credential.
+	azureChain bool
 }
 
 // systemBrowser opens the system's browser. What the browser's launcher
@@ -71,7 +75,8 @@ func usageError(format string, args ...any) error {
 // run builds the CLI and runs it; it returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer,
 	getenv func(string) (string, bool), now func() time.Time, isTerm func(any) bool) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All, openBrowser: systemBrowser}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now, isTerminal: isTerm, checkList: checks.All,
+		openBrowser: systemBrowser, azureChain: true}
 	return a.execute(ctx, args)
 }
 

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
@@ -131,15 +134,20 @@ func TestGatewayURLGivesAPIPathAndSecretComesFromEnv(t *testing.T) {
 
 func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 	cases := map[string][]string{
-		"--gateway":        {"run"},
-		"--output":         {"run", "--gateway", "h.example", "-o", "yaml"},
-		"--gateway-app-id": {"run", "--gateway", "h.example", "--gateway-app-id", "not-a-guid"},
-		"--tenant":         {"run", "--gateway", "h.example", "--tenant", "bad tenant!"},
-		"plain http":       {"run", "--gateway", "http://apim.example.net"},
-		"--header":         {"run", "--gateway", "h.example", "--header", "novalue"},
-		"--only":           {"run", "--gateway", "h.example", "--only", "nope"},
-		"timeout":          {"run", "--gateway", "h.example", "--timeout", "soon"},
-		"--fault":          {"run", "--gateway", "h.example", "--fault", "sse-truncated"},
+		"--gateway":                  {"run"},
+		"--output":                   {"run", "--gateway", "h.example", "-o", "yaml"},
+		"--gateway-app-id":           {"run", "--gateway", "h.example", "--gateway-app-id", "not-a-guid"},
+		"--tenant":                   {"run", "--gateway", "h.example", "--tenant", "bad tenant!"},
+		"plain http":                 {"run", "--gateway", "http://apim.example.net"},
+		"--header":                   {"run", "--gateway", "h.example", "--header", "novalue"},
+		"--only":                     {"run", "--gateway", "h.example", "--only", "nope"},
+		"timeout":                    {"run", "--gateway", "h.example", "--timeout", "soon"},
+		"--fault":                    {"run", "--gateway", "h.example", "--fault", "sse-truncated"},
+		"--cloud":                    {"run", "--gateway", "h.example", "--cloud", "mars"},
+		"--arm-endpoint":             {"run", "--gateway", "h.example", "--arm-endpoint", "http://management.example"},
+		"--azure-credential":         {"run", "--gateway", "h.example", "--azure-credential", "Kerberos"},
+		"--subscription":             {"run", "--gateway", "h.example", "--subscription", "my-sub"},
+		"--azure-client-secret-file": {"run", "--gateway", "h.example", "--tenant", "contoso.onmicrosoft.com", "--azure-client-id", "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83"},
 	}
 	for want, args := range cases {
 		res := runCLI(t, cliOpts{checks: []checks.Check{echoConfig}}, args...)
@@ -153,6 +161,42 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		if res.stdout != "" {
 			t.Errorf("%v: stdout %q", args, res.stdout)
 		}
+	}
+}
+
+// AZURE_TOKEN_CREDENTIALS takes azidentity's names; a wrong one is a usage
+// error naming the valid ones, and --cloud presets every host.
+func TestAzureSettings(t *testing.T) {
+	res := runCLI(t, cliOpts{checks: []checks.Check{echoConfig}, env: map[string]string{"AZURE_TOKEN_CREDENTIALS": "nope"}}, "run", "--gateway", "h.example")
+	if res.code != 2 || !strings.Contains(res.stderr, "AzureCLICredential") {
+		t.Errorf("exit %d %q", res.code, res.stderr)
+	}
+	var got struct {
+		Cloud checks.Endpoints
+		Cred  string
+	}
+	a := &app{getenv: func(k string) (string, bool) {
+		v, ok := map[string]string{"AZURE_TOKEN_CREDENTIALS": "azureclicredential", "AZURE_SUBSCRIPTION_ID": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"}[k]
+		return v, ok
+	}, isTerminal: func(any) bool { return false }, checkList: checks.All, stdout: io.Discard, stderr: io.Discard}
+	cmd := a.runCommand()
+	app := &cli.App{Commands: []*cli.Command{cmd}, Writer: io.Discard, ErrWriter: io.Discard}
+	cmd.Action = func(c *cli.Context) error {
+		s, err := a.setup(c)
+		if err != nil {
+			return err
+		}
+		got.Cloud, got.Cred = s.cloud, s.azCred
+		if s.cfg.AuthorityHost != "https://login.chinacloudapi.cn" || s.cfg.Subscription == "" || !s.subFromEnv {
+			t.Errorf("config %+v", s.cfg)
+		}
+		return nil
+	}
+	if err := app.Run([]string{"c7doctor", "run", "--gateway", "apim-x.azure-api.cn", "--cloud", "china", "--graph-endpoint", "https://graph.example.cn/"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Cloud.ARMEndpoint != "https://management.chinacloudapi.cn" || got.Cloud.GraphEndpoint != "https://graph.example.cn" || got.Cred != "AzureCLICredential" {
+		t.Errorf("%+v", got)
 	}
 }
 
@@ -224,7 +268,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestGoldenText(t *testing.T) {
-	res := runCLI(t, cliOpts{checks: fakeChecks(nil)}, append(goldenArgs, "--subscription", "sub-1")...)
+	res := runCLI(t, cliOpts{checks: fakeChecks(nil)}, append(goldenArgs, "--subscription", "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9")...)
 	if res.code != 1 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}

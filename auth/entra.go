@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // EntraError is an OAuth error as Entra's token and device-code endpoints
@@ -100,12 +100,12 @@ type entraJSON struct {
 }
 
 var (
-	aadstsCode   = regexp.MustCompile(`AADSTS(\d{4,9})`)
-	traceLine    = regexp.MustCompile(`(?i)Trace ID:\s*([0-9a-fA-F-]{8,})`)
-	corrLine     = regexp.MustCompile(`(?i)Correlation ID:\s*([0-9a-fA-F-]{8,})`)
-	timeLine     = regexp.MustCompile(`(?i)Timestamp:\s*([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+Z?)`)
-	firstJSONObj = regexp.MustCompile(`(?s)\{.*\}`)
-	statusInText = regexp.MustCompile(`reply status code was (\d{3})`)
+	aadstsCode   = wire.NewLazyRegexp(`AADSTS(\d{4,9})`)
+	traceLine    = wire.NewLazyRegexp(`(?i)Trace ID:\s*([0-9a-fA-F-]{8,})`)
+	corrLine     = wire.NewLazyRegexp(`(?i)Correlation ID:\s*([0-9a-fA-F-]{8,})`)
+	timeLine     = wire.NewLazyRegexp(`(?i)Timestamp:\s*([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+Z?)`)
+	firstJSONObj = wire.NewLazyRegexp(`(?s)\{.*\}`)
+	statusInText = wire.NewLazyRegexp(`reply status code was (\d{3})`)
 )
 
 // ParseEntraError reads an Entra OAuth error body. It reports false when the
@@ -173,7 +173,7 @@ func CodesIn(text string) []int {
 	return out
 }
 
-func submatch(re *regexp.Regexp, s string) string {
+func submatch(re *wire.LazyRegexp, s string) string {
 	if m := re.FindStringSubmatch(s); m != nil {
 		return m[1]
 	}

@@ -1,9 +1,9 @@
 package auth
 
 import (
+	"github.com/c7doctor/c7doctor/wire"
 	"html"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -27,10 +27,10 @@ var (
 	// Entra's error page keeps its message and ids in its $Config script
 	// (strServiceExceptionMessage…) and prints them as troubleshooting
 	// details ("Request Id:", "Correlation Id:").
-	pageMessage = regexp.MustCompile(`AADSTS\d{4,9}: [^"<\r\n]*`)
-	pageTrace   = regexp.MustCompile(`(?i)(?:strServiceExceptionTraceId"\s*:\s*"|Request Id:\s*|Trace ID:\s*)([0-9a-fA-F-]{36})`)
-	pageCorr    = regexp.MustCompile(`(?i)(?:strServiceExceptionCorrelationId"\s*:\s*"|Correlation Id:\s*)([0-9a-fA-F-]{36})`)
-	pageTime    = regexp.MustCompile(`(?i)(?:strServiceExceptionTimestamp"\s*:\s*"|Timestamp:\s*)([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+Z?)`)
+	pageMessage = wire.NewLazyRegexp(`AADSTS\d{4,9}: [^"<\r\n]*`)
+	pageTrace   = wire.NewLazyRegexp(`(?i)(?:strServiceExceptionTraceId"\s*:\s*"|Request Id:\s*|Trace ID:\s*)([0-9a-fA-F-]{36})`)
+	pageCorr    = wire.NewLazyRegexp(`(?i)(?:strServiceExceptionCorrelationId"\s*:\s*"|Correlation Id:\s*)([0-9a-fA-F-]{36})`)
+	pageTime    = wire.NewLazyRegexp(`(?i)(?:strServiceExceptionTimestamp"\s*:\s*"|Timestamp:\s*)([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+Z?)`)
 )
 
 // EntraErrorFromPage reads an Entra error page (the HTML /authorize shows

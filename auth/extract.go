@@ -3,7 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/c7doctor/c7doctor/wire"
 	"strings"
 )
 
@@ -19,8 +19,8 @@ const (
 )
 
 var (
-	bearerPrefix = regexp.MustCompile(`(?i)^(authorization\s*:\s*)?bearer\s+`)
-	whitespace   = regexp.MustCompile(`\s+`)
+	bearerPrefix = wire.NewLazyRegexp(`(?i)^(authorization\s*:\s*)?bearer\s+`)
+	whitespace   = wire.NewLazyRegexp(`\s+`)
 )
 
 // Extract takes the token out of what people paste or save: a raw token,

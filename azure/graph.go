@@ -1,7 +1,3 @@
-// Package azure reads the configuration side of the guide's setup: the app
-// registrations, service principals and consent from Microsoft Graph (plain
-// REST on azcore). Readers return typed snapshots; judging them is the
-// checks' business.
 package azure
 
 import (
@@ -24,72 +20,50 @@ import (
 	"github.com/c7doctor/c7doctor/wire"
 )
 
-// GraphOptions configure a Graph reader.
-type GraphOptions struct {
-	// Endpoint is the Graph root, https://graph.microsoft.com in the public
-	// cloud; tokens are asked for Endpoint + "/.default".
-	Endpoint   string
-	Credential azcore.TokenCredential
-	// HTTPClient is the project's client (bounded, redacted, recorded).
-	HTTPClient *http.Client
-	// Timeout bounds each request; default 10s.
-	Timeout time.Duration
-	// MaxRetryWait is the longest Retry-After honoured; longer waits are
-	// reported as throttling. Default 5s.
-	MaxRetryWait time.Duration
-	// BodyLimit bounds each answer; default 4 MiB.
-	BodyLimit int64
-	// MaxPages bounds the pages followed through @odata.nextLink per
-	// collection; default 10.
-	MaxPages int
-}
-
 // Graph reads Microsoft Graph v1.0 with JSON batching.
 type Graph struct {
-	opts     GraphOptions
 	base     *url.URL
 	pipeline runtime.Pipeline
 	cred     *watchedCredential
+	// timeout bounds each request (the run's per-request timeout).
+	timeout time.Duration
+	// maxRetryWait is the longest Retry-After inside a batch that is
+	// waited for; longer waits are reported as throttling.
+	maxRetryWait time.Duration
+	// bodyLimit bounds each answer; maxPages the pages followed through
+	// @odata.nextLink per collection.
+	bodyLimit int64
+	maxPages  int
 }
 
-// NewGraph builds a reader. The credential and HTTP client are injected:
-// this package builds neither.
-func NewGraph(o GraphOptions) (*Graph, error) {
-	if o.Credential == nil {
+// NewGraph returns a reader of the app registrations at the run's
+// graph-endpoint setting, with the run's credential (built by the caller,
+// once) and transport. Tokens are asked for the endpoint's "/.default";
+// the Authorization header goes to the endpoint's origin only.
+func NewGraph(cred azcore.TokenCredential, o Options) (*Graph, error) {
+	if cred == nil {
 		return nil, errors.New("graph: no credential")
 	}
-	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/"))
+	endpoint := strings.TrimRight(o.Cloud.GraphEndpoint, "/")
+	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && wire.IsLoopback(u.Hostname()))) {
-		return nil, fmt.Errorf("graph: endpoint must be an absolute https URL, got %q", o.Endpoint)
+		return nil, fmt.Errorf("graph: endpoint must be an absolute https URL, got %q", o.Cloud.GraphEndpoint)
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+	if o.TryTimeout <= 0 {
+		o.TryTimeout = 10 * time.Second
 	}
-	if o.MaxRetryWait <= 0 {
-		o.MaxRetryWait = 5 * time.Second
+	if o.Transport == nil {
+		o.Transport = &http.Client{}
 	}
-	if o.BodyLimit <= 0 {
-		o.BodyLimit = 4 << 20
-	}
-	if o.MaxPages <= 0 {
-		o.MaxPages = 10
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
-	cred := &watchedCredential{inner: o.Credential}
-	scope := u.String() + "/.default"
-	bearer := runtime.NewBearerTokenPolicy(cred, []string{scope}, &policy.BearerTokenOptions{
+	watched := &watchedCredential{inner: cred}
+	bearer := runtime.NewBearerTokenPolicy(watched, []string{endpoint + "/.default"}, &policy.BearerTokenOptions{
 		InsecureAllowCredentialWithHTTP: u.Scheme == "http",
 	})
-	pl := runtime.NewPipeline("c7doctor-graph", "v1", runtime.PipelineOptions{PerRetry: []policy.Policy{bearer}}, &policy.ClientOptions{
-		Transport: o.HTTPClient,
-		// One retry, and only within the wait the run can afford: azcore's
-		// default of three retries of up to a minute each would outlast the run.
-		Retry:     policy.RetryOptions{MaxRetries: 1, MaxRetryDelay: o.MaxRetryWait, TryTimeout: o.Timeout},
-		Telemetry: policy.TelemetryOptions{Disabled: true},
-	})
-	return &Graph{opts: o, base: u, pipeline: pl, cred: cred}, nil
+	co := o.clientOptions(bearer, audienceOrigin{origin: endpoint})
+	return &Graph{
+		base: u, pipeline: runtime.NewPipeline("c7doctor-graph", "v1.0.0", runtime.PipelineOptions{}, &co), cred: watched,
+		timeout: o.TryTimeout, maxRetryWait: 5 * time.Second, bodyLimit: 4 << 20, maxPages: 10,
+	}, nil
 }
 
 // Endpoint is the Graph root this reader talks to.
@@ -228,7 +202,7 @@ func retryAfter(v string) time.Duration {
 
 // send makes one request through the pipeline and reads its answer, bounded.
 func (g *Graph) send(ctx context.Context, method, rawURL string, body any) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout+g.opts.MaxRetryWait)
+	ctx, cancel := context.WithTimeout(ctx, 2*g.timeout+g.maxRetryWait)
 	defer cancel()
 	req, err := runtime.NewRequest(ctx, method, rawURL)
 	if err != nil {
@@ -249,12 +223,12 @@ func (g *Graph) send(ctx context.Context, method, rawURL string, body any) (int,
 		return 0, nil, nil, fmt.Errorf("graph: %w", err)
 	}
 	defer resp.Body.Close()
-	data, truncated, err := wire.ReadLimited(resp.Body, g.opts.BodyLimit)
+	data, truncated, err := wire.ReadLimited(resp.Body, g.bodyLimit)
 	if err != nil {
 		return resp.StatusCode, resp.Header, nil, fmt.Errorf("graph: %s %s: reading the answer: %w", method, rawURL, err)
 	}
 	if truncated {
-		return resp.StatusCode, resp.Header, nil, &GraphError{Status: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes: read stopped there", g.opts.BodyLimit)}
+		return resp.StatusCode, resp.Header, nil, &GraphError{Status: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes: read stopped there", g.bodyLimit)}
 	}
 	return resp.StatusCode, resp.Header, data, nil
 }

@@ -87,10 +87,10 @@ func (g *Graph) batch(ctx context.Context, reads []read, errs map[string]*GraphE
 				errs[r.name] = ge
 			}
 		}
-		if len(throttled) == 0 || wait > g.opts.MaxRetryWait {
+		if len(throttled) == 0 || wait > g.maxRetryWait {
 			return nil
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+g.opts.Timeout {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+g.timeout {
 			return nil // the run cannot afford the wait: the throttling is reported
 		}
 		select {
@@ -163,8 +163,8 @@ func (g *Graph) decodePages(ctx context.Context, r read, body []byte, errs map[s
 		case seen[next]:
 			errs[r.name] = &GraphError{Read: r.name, Message: fmt.Sprintf("@odata.nextLink loops back to a page already read (page %d)", page)}
 			return nil
-		case page >= g.opts.MaxPages:
-			errs[r.name] = &GraphError{Read: r.name, Message: fmt.Sprintf("more than %d pages: stopped there", g.opts.MaxPages)}
+		case page >= g.maxPages:
+			errs[r.name] = &GraphError{Read: r.name, Message: fmt.Sprintf("more than %d pages: stopped there", g.maxPages)}
 			return nil
 		case !g.sameOrigin(next):
 			errs[r.name] = &GraphError{Read: r.name, Message: "@odata.nextLink points away from the Graph endpoint: not followed"}

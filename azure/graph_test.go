@@ -132,10 +132,11 @@ func readApps(t *testing.T, f *fakeGraph, cred *staticCred, q Query) (*Apps, err
 	if cred == nil {
 		cred = &staticCred{}
 	}
-	g, err := NewGraph(GraphOptions{Endpoint: f.URL, Credential: cred, HTTPClient: f.Client(), Timeout: 5 * time.Second, MaxRetryWait: 2 * time.Second, BodyLimit: 64 << 10, MaxPages: 4})
+	g, err := NewGraph(cred, graphOptions(f.URL, f.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.maxRetryWait, g.bodyLimit, g.maxPages = 2*time.Second, 64<<10, 4
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return g.ReadApps(ctx, q)
@@ -367,10 +368,10 @@ func TestReadAppsCredentialFailure(t *testing.T) {
 }
 
 func TestNewGraphRefusesPlainHTTPOffLoopback(t *testing.T) {
-	if _, err := NewGraph(GraphOptions{Endpoint: "http://graph.example.com", Credential: &staticCred{}}); err == nil {
+	if _, err := NewGraph(&staticCred{}, graphOptions("http://graph.example.com", nil)); err == nil {
 		t.Error("plain http accepted")
 	}
-	if _, err := NewGraph(GraphOptions{Endpoint: "https://graph.example.com"}); err == nil {
+	if _, err := NewGraph(nil, graphOptions("https://graph.example.com", nil)); err == nil {
 		t.Error("no credential accepted")
 	}
 }
@@ -385,7 +386,7 @@ func TestReadAppsThroughTheWireClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := NewGraph(GraphOptions{Endpoint: f.URL, Credential: &staticCred{}, HTTPClient: wc.HTTPClient()})
+	g, err := NewGraph(&staticCred{}, graphOptions(f.URL, wc.HTTPClient()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,4 +398,12 @@ func TestReadAppsThroughTheWireClient(t *testing.T) {
 	if len(ex) != 2 || !strings.Contains(ex[0].ReqBody, `"requests"`) {
 		t.Errorf("recorded %d exchanges, first body %q", len(ex), ex[0].ReqBody)
 	}
+}
+
+func graphOptions(endpoint string, client *http.Client) Options {
+	o := Options{Cloud: Cloud{AuthorityHost: "https://login.test", GraphEndpoint: endpoint}, TryTimeout: 5 * time.Second}
+	if client != nil {
+		o.Transport = client
+	}
+	return o
 }

@@ -75,6 +75,8 @@ bin="$work/c7doctor"
 mkdir -p "$work/empty"
 printf 'package main\n\nfunc main() {}\n' >"$work/empty/main.go"
 (cd "$work/empty" && GOFLAGS='' go build -trimpath -ldflags="-s -w" -o "$work/empty-go" main.go)
+# And the floor of a program that links what c7doctor links and does nothing.
+bash "$bench_dir/reference.sh" "$work/reference"
 binary_bytes="$(stat -c %s "$bin")"
 version_line="$("$bin" version)"
 commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -184,7 +186,7 @@ say "measuring: $RUNS alternated runs of each"
 say "measuring: c7doctor version, $VERSION_RUNS runs"
 "${prio[@]}" "$work/measure" -runs "$VERSION_RUNS" -warmup 5 -json "$out/version.json" \
   -title "### Start-up: \`c7doctor version\` ($VERSION_RUNS runs)" \
-  ::version "$bin" version ::empty-go-program "$work/empty-go" >"$out/version.md"
+  ::version "$bin" version ::reference "$work/reference" ::empty-go-program "$work/empty-go" >"$out/version.md"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -219,7 +221,8 @@ wall() { jq -r ".[] | select(.name == \"$1\") | .wall_ms.median" "$out/tools.jso
 rss() { jq -r ".[] | select(.name == \"$1\") | .peak_rss_mib.median" "$out/tools.json"; }
 c7_wall="$(wall c7doctor)"; curl_wall="$(wall curl-procedure)"; insp_wall="$(wall inspector)"
 c7_rss="$(rss c7doctor)"; ver_ms="$(jq -r '.[0].wall_ms.median' "$out/version.json")"
-empty_ms="$(jq -r '.[1].wall_ms.median' "$out/version.json")"
+ref_cpu="$(jq -r '.[1].cpu_ms.median' "$out/version.json")"; ver_cpu="$(jq -r '.[0].cpu_ms.median' "$out/version.json")"
+empty_ms="$(jq -r '.[2].wall_ms.median' "$out/version.json")"
 mib="$(awk -v b="$binary_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed**" }'; }
 {
@@ -245,6 +248,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**missed*
   echo "| peak RSS ≤ 40 MB | $(awk -v m="$c7_rss" 'BEGIN { printf "%.1f MiB (%.1f MB)", m, m * 1.048576 }') | $(verdict "$c7_rss" "$(awk 'BEGIN { print 40e6 / 1048576 }')") |"
   echo "| stripped binary ≤ 25 MB | $mib MiB ($(awk -v b="$binary_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $(verdict "$binary_bytes" 25000000) |"
   echo "| \`c7doctor version\` ≤ 20 ms | $(printf '%.2f' "$ver_ms") ms (an empty Go program: $(printf '%.2f' "$empty_ms") ms) | $(verdict "$ver_ms" 20) |"
+  echo "| \`c7doctor version\` ≤ 1.3× the reference (same dependencies, does nothing), CPU | $(awk -v a="$ver_cpu" -v b="$ref_cpu" 'BEGIN { printf "%.2f×", a / b }') | $(verdict "$(awk -v a="$ver_cpu" -v b="$ref_cpu" 'BEGIN { print a / b }')" 1.3) |"
   if [[ -f "$out/profile.txt" ]]; then
     echo
     echo "### Where a full run's CPU goes (perf, cumulative, top 25)"

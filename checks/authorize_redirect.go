@@ -33,6 +33,9 @@ func runAuthorizeRedirect(ctx context.Context, env *Env, r *Result) {
 		reportNoAnswer(r, env, "GET /authorize", reqURL, err, "gateway-unreachable")
 		return
 	}
+	if reportProxyKey(r, "GET", resp) {
+		return
+	}
 	recordExchange(r, "", resp)
 	switch resp.StatusCode {
 	case http.StatusFound, http.StatusMovedPermanently, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:

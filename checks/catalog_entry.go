@@ -23,10 +23,14 @@ type Entry struct {
 	Commands []string
 	AADSTS   []int  // Entra codes this entry explains, for `explain AADSTSnnnn`: filled from EntraRules
 	Check    string // the check that emits it, for `explain`
+	// Ambiguous entries name more than one cause; a later check's entry
+	// that Decides it says which, and the verdict cites that one.
+	Ambiguous bool
+	Decides   []string
 }
 
 // Catalog is every finding the tool can emit, keyed by id.
-var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, entraEntries)
+var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, apimEntries, entraEntries)
 
 func buildCatalog(groups ...[]Entry) map[string]Entry {
 	out := map[string]Entry{}

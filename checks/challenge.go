@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/c7doctor/c7doctor/mcpclient"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
 
-// defaultProtocolVersion is what the unauthenticated initialize announces
-// when the run names none.
-const defaultProtocolVersion = "2025-06-18"
+// DefaultProtocolVersion is the MCP protocol version a run pins when it
+// names none, and what the unauthenticated initialize announces.
+const DefaultProtocolVersion = mcpclient.DefaultProtocolVersion
 
 // runChallenge is what an MCP client does first: call the MCP endpoint
 // without a token and read the 401 that tells it where to sign in.
@@ -69,7 +70,7 @@ func runChallenge(ctx context.Context, env *Env, r *Result) {
 func initializeBody(env *Env) []byte {
 	pv := env.Config.ProtocolVersion
 	if pv == "" {
-		pv = defaultProtocolVersion
+		pv = DefaultProtocolVersion
 	}
 	b, _ := json.Marshal(map[string]any{
 		"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -187,7 +188,15 @@ func judgeResourceMetadataURL(env *Env, r *Result, raw string, fromContext7 bool
 // wantsSubscriptionKey recognises APIM's refusal for a missing
 // Ocp-Apim-Subscription-Key.
 func wantsSubscriptionKey(resp *wire.Response) bool {
-	return bytes.Contains(bytes.ToLower(resp.Body), []byte("subscription key"))
+	return missingSubscriptionKey(resp.StatusCode, resp.Body)
+}
+
+// missingSubscriptionKey recognises APIM's own 401 for a missing key
+// ("Access denied due to missing subscription key…"), which APIM answers
+// before any policy runs: every check that can meet it names it, so that
+// none blames the token for it.
+func missingSubscriptionKey(status int, body []byte) bool {
+	return status == 401 && bytes.Contains(bytes.ToLower(body), []byte("subscription key"))
 }
 
 // context7Refusal recognises the Context7 MCP server's 401: a JSON-RPC

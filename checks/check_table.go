@@ -18,6 +18,13 @@ var All = []Check{
 	{ID: "mcp-initialize", Title: "MCP initialize through the gateway", Needs: []string{"gateway-token"}, Run: runMCPInitialize},
 	{ID: "mcp-tools", Title: "MCP tools through the gateway", Needs: []string{"mcp-initialize"}, Run: runMCPTools},
 	{ID: "upstream", Title: "OBO token straight to Context7", Needs: []string{"obo"}, NeedsText: "--upstream-probe", Ready: needUpstreamProbe, Run: runUpstream},
+
+	// The configuration, as Azure Resource Manager shows it. The read starts
+	// with the run and overlaps the journey; these checks judge it after.
+	{ID: "apim-service", Title: "APIM instance (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMService},
+	{ID: "apim-apis", Title: "MCP and OAuth proxy APIs (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMAPIs},
+	{ID: "apim-named-values", Title: "Named values (ARM)", NeedsText: "read access to the instance; --read-secrets to compare the secret", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMNamedValues},
+
 	// The configuration side: what Microsoft Graph holds explains what the wire showed.
 	{ID: "entra-gateway-app", Title: "APIM Gateway app registration (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraGatewayApp},
 	{ID: "entra-mcp-api-app", Title: "Context7 MCP API app registration (Graph)", NeedsText: "Graph read access, MCP API app id", Ready: needGraphAndMCPApp, Run: runEntraMCPAPIApp},

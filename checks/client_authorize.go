@@ -102,7 +102,7 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 	var resourceRefusal *auth.EntraError
 	accepted, asked := 0, 0
 	for _, c := range expectedClients(env.Config) {
-		plainOK := true
+		var refused []refusedRequest
 		for _, redirect := range c.RedirectURIs {
 			a := askEntra(ctx, env, target, clientAuthorizeQuery(env, c.ID, redirect))
 			if ctx.Err() != nil {
@@ -114,10 +114,10 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 				accepted++
 				continue
 			}
-			plainOK = false
-			judgeSignInRefusal(r, c, redirect, a)
+			refused = append(refused, refusedRequest{redirect, a})
 		}
-		if !plainOK || len(c.RedirectURIs) == 0 {
+		if len(refused) > 0 || len(c.RedirectURIs) == 0 {
+			judgeSignInRefusals(r, c, refused)
 			continue
 		}
 		q := clientAuthorizeQuery(env, c.ID, c.RedirectURIs[0])
@@ -141,7 +141,7 @@ func runClientAuthorize(ctx context.Context, env *Env, r *Result) {
 				resourceRefusal = a.refusal
 			}
 		default:
-			judgeSignInRefusal(r, c, c.RedirectURIs[0]+" (with resource)", a)
+			judgeSignInRefusals(r, c, []refusedRequest{{c.RedirectURIs[0] + " (with resource)", a}})
 		}
 	}
 	if len(refusedResource) > 0 {
@@ -272,28 +272,56 @@ func sameRedirectTarget(loc *url.URL, redirect string) bool {
 	return strings.EqualFold(loc.Scheme, ru.Scheme) && strings.EqualFold(loc.Host, ru.Host) && path(loc.Path) == path(ru.Path)
 }
 
-// judgeSignInRefusal turns one refused (or unclear) request into a finding.
-func judgeSignInRefusal(r *Result, c MCPClient, redirect string, a signInAnswer) {
-	if a.refusal == nil {
-		r.Find("client-authorize-unclear", fmt.Sprintf("For %s (%s) with redirect URI %s: %s.", c.ID, c.Name, redirect, a.unclear))
-		return
+// refusedRequest is a request Entra did not answer with its sign-in page.
+type refusedRequest struct {
+	redirect string
+	answer   signInAnswer
+}
+
+// judgeSignInRefusals turns one client's refused (or unclear) requests
+// into findings: one a cause, naming every redirect URI it hit.
+func judgeSignInRefusals(r *Result, c MCPClient, refused []refusedRequest) {
+	var order []string
+	byID := map[string][]refusedRequest{}
+	for _, rr := range refused {
+		id := "client-authorize-unclear"
+		if rr.answer.refusal != nil {
+			id = EntraFinding("client-authorize", rr.answer.refusal, r.env.Config)
+		}
+		if _, seen := byID[id]; !seen {
+			order = append(order, id)
+		}
+		byID[id] = append(byID[id], rr)
 	}
-	e := a.refusal
-	detail := fmt.Sprintf("Entra refuses %s (%s) with redirect URI %s before any sign-in: %s.", c.ID, c.Name, redirect, strings.TrimSuffix(e.Message(), "."))
-	opts := []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
-	switch id := EntraFinding("client-authorize", e, r.env.Config); id {
-	case "client-redirect-not-registered":
-		if strings.EqualFold(c.ID, VSCodeClientID) {
-			opts = append(opts, WithFix("VS Code's first-party app carries Microsoft's redirect URIs, not yours: use the Gateway app's id in VS Code (Part 7), or use VS Code's own redirect URI."))
+	for _, id := range order {
+		group := byID[id]
+		var parts []string
+		for _, rr := range group {
+			what := rr.answer.unclear
+			if e := rr.answer.refusal; e != nil {
+				what = strings.TrimSuffix(e.Message(), ".")
+			}
+			parts = append(parts, fmt.Sprintf("with redirect URI %s: %s", rr.redirect, what))
 		}
-		r.Find(id, detail, opts...)
-	case "client-unknown":
-		cmd := "az ad sp show --id " + c.ID + " --query \"{appId:appId, name:displayName}\""
-		if strings.EqualFold(c.ID, VSCodeClientID) {
-			cmd = "az ad sp create --id " + VSCodeClientID
+		if id == "client-authorize-unclear" {
+			r.Find(id, fmt.Sprintf("For %s (%s), Entra's answer is unclear %s.", c.ID, c.Name, strings.Join(parts, "; ")))
+			continue
 		}
-		r.Find(id, detail, append(opts, WithCommands(cmd))...)
-	default:
+		e := group[0].answer.refusal
+		detail := fmt.Sprintf("Entra refuses %s (%s) before any sign-in, %s.", c.ID, c.Name, strings.Join(parts, "; "))
+		opts := []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
+		switch id {
+		case "client-redirect-not-registered":
+			if strings.EqualFold(c.ID, VSCodeClientID) {
+				opts = append(opts, WithFix("VS Code's first-party app carries Microsoft's redirect URIs, not yours: use the Gateway app's id in VS Code (Part 7), or use VS Code's own redirect URI."))
+			}
+		case "client-unknown":
+			cmd := "az ad sp show --id " + c.ID + " --query \"{appId:appId, name:displayName}\""
+			if strings.EqualFold(c.ID, VSCodeClientID) {
+				cmd = "az ad sp create --id " + VSCodeClientID
+			}
+			opts = append(opts, WithCommands(cmd))
+		}
 		r.Find(id, detail, opts...)
 	}
 }

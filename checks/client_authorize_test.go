@@ -76,6 +76,17 @@ func TestClientAuthorizeFaults(t *testing.T) {
 			if tt.client != "" && !strings.Contains(f.Detail, tt.client) {
 				t.Errorf("%s: the detail does not name client %s: %s", f.ID, tt.client, f.Detail)
 			}
+			if tt.client != "" {
+				// One cause, one finding: it names every redirect URI it hit.
+				if n := strings.Count(strings.Join(findingIDs(lr.Report, "client-authorize"), " "), tt.finding); n != 1 {
+					t.Errorf("%d findings %s, want one", n, tt.finding)
+				}
+				for _, u := range VSCodeRedirectURIs {
+					if !strings.Contains(f.Detail, "with redirect URI "+u+": AADSTS") {
+						t.Errorf("%s: the detail does not name %s: %s", f.ID, u, f.Detail)
+					}
+				}
+			}
 			if len(f.Commands) == 0 || strings.Contains(strings.Join(append(f.Fix, f.Commands...), " "), "{{") {
 				t.Errorf("%s: fix %q commands %q", f.ID, f.Fix, f.Commands)
 			}

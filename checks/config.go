@@ -33,6 +33,9 @@ type Config struct {
 	UpstreamProbe   bool
 
 	Subscription, ResourceGroup, APIMName string
+	// ReadSecrets lets the named-values check read secret values (listValue)
+	// to compare them in memory; they are never shown.
+	ReadSecrets bool
 
 	// SecretExpiryWarn is how long before its end a client secret is warned about.
 	SecretExpiryWarn time.Duration

@@ -84,6 +84,14 @@ var discoveryEntries = []Entry{
 		Commands: []string{showMCPAPI, listMCPOps},
 	},
 	{
+		ID: "oauth-proxy-subscription-required", Title: "The OAuth proxy API requires an APIM subscription key", Severity: report.Error,
+		Section: SecOAuthProxyAPI, Check: "prm",
+		Fix: []string{
+			"MCP clients send no Ocp-Apim-Subscription-Key to the metadata, /authorize or /token: create the oauth-proxy API with --subscription-required false (Part 5 Step 1).",
+		},
+		Commands: []string{"az apim api update -g {{.ResourceGroup}} --service-name {{.APIMName}} --api-id oauth-proxy --subscription-required false"},
+	},
+	{
 		ID: "apim-subscription-required", Title: "The MCP API requires an APIM subscription key", Severity: report.Error,
 		Section: SecCreateAPI, Check: "challenge",
 		Fix: []string{

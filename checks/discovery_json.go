@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/c7doctor/c7doctor/auth"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // metaObject decodes a metadata document into its top-level members. It
@@ -74,7 +74,7 @@ func metaStrings(obj map[string]json.RawMessage, name string) ([]string, bool, e
 // placeholderRE is a template placeholder of the guide's kind:
 // <your-apim-host>, <gateway-app-id>, <your-tenant-id>, <your tenant>, also
 // percent-encoded, as it shows after a trip through a URL.
-var placeholderRE = regexp.MustCompile(`(?i)<[a-z][a-z0-9 _.-]{0,62}>|%3C[a-z][a-z0-9_.-]{0,62}%3E`)
+var placeholderRE = wire.NewLazyRegexp(`(?i)<[a-z][a-z0-9 _.-]{0,62}>|%3C[a-z][a-z0-9_.-]{0,62}%3E`)
 
 // TemplatePlaceholders lists the template placeholders left in a document, each
 // once, in order of appearance. A JSON document is searched in every key

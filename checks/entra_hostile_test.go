@@ -246,7 +246,8 @@ func TestHostileGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			graph, err := azure.NewGraph(azure.GraphOptions{Endpoint: g.srv.URL, Credential: graphToken{}, HTTPClient: client.HTTPClient(), Timeout: cfg.Timeout})
+			graph, err := azure.NewGraph(graphToken{}, azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout,
+				Cloud: azure.Cloud{AuthorityHost: "https://login.test", GraphEndpoint: g.srv.URL}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,10 +25,10 @@ func TestEntraHealthyLab(t *testing.T) {
 		t.Errorf("Graph round trips: %d, want 2", lr.Env.State.GraphRoundTrips)
 	}
 	sec := check(t, lr.Report, "entra-secret")
-	if days, _ := strconv.Atoi(ev(sec, "secret_days_left")); days < 500 || ev(sec, "secret_matched_by") != "the one c7doctor was given" {
+	if days, _ := strconv.Atoi(ev(&sec, "secret_days_left")); days < 500 || ev(&sec, "secret_matched_by") != "the one c7doctor was given" {
 		t.Errorf("evidence %v", sec.Evidence)
 	}
-	if _, err := time.Parse(time.RFC3339, ev(sec, "secret_expires_at")); err != nil {
+	if _, err := time.Parse(time.RFC3339, ev(&sec, "secret_expires_at")); err != nil {
 		t.Errorf("secret_expires_at: %v", err)
 	}
 }
@@ -81,8 +81,8 @@ func TestEntraFaults(t *testing.T) {
 				t.Errorf("%s commands %q: want the run's ids filled in", c.finding, f.Commands)
 			}
 			for k, v := range c.evidence {
-				if ev(got, k) != v {
-					t.Errorf("evidence %s = %q, want %q", k, ev(got, k), v)
+				if ev(&got, k) != v {
+					t.Errorf("evidence %s = %q, want %q", k, ev(&got, k), v)
 				}
 			}
 			if c.wireCheck != "" {
@@ -173,10 +173,4 @@ func mustFinding(t *testing.T, rep *report.Report, checkID, id string) report.Fi
 	}
 	t.Fatalf("%s has no %s: %v", checkID, id, findingIDs(rep, checkID))
 	return report.Finding{}
-}
-
-// ev is an evidence value, "" when absent.
-func ev(c report.Check, key string) string {
-	v, _ := c.Evidence.Get(key)
-	return v
 }

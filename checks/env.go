@@ -25,6 +25,10 @@ type Env struct {
 	// Interactive is true when stderr is a terminal (spinners, prompts).
 	Interactive bool
 
+	// ARM reads the APIM instance (nil: the configuration checks skip). The
+	// credential behind it is built by the caller, once.
+	ARM APIMReader
+
 	// OpenBrowser shows a URL to the person in a browser (the system's, or
 	// the lab's); it may return before the person is done.
 	OpenBrowser func(ctx context.Context, url string) error
@@ -72,6 +76,15 @@ func (e *Env) Infer(field, value string) {
 	case "mcp_api_app_id":
 		e.Config.MCPAPIAppID = value
 		e.Target.MCPAPIAppID = value
+	case "subscription":
+		e.Config.Subscription = value
+		e.Target.Subscription = value
+	case "resource_group":
+		e.Config.ResourceGroup = value
+		e.Target.ResourceGroup = value
+	case "apim_name":
+		e.Config.APIMName = value
+		e.Target.APIMName = value
 	default:
 		return
 	}

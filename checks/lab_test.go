@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/report"
@@ -50,8 +53,8 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		tweak(cfg)
 	}
 	red := wire.NewRedactor()
-	red.Secret(cfg.GatewaySecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.GraphURL}})
+	red.Secret(cfg.GatewaySecret, w.ReaderSecret)
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint, w.GraphURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		stderr = io.Discard
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Graph: labGraph(t, w, client),
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg), Graph: labGraph(t, w, client, cfg),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr:      red.Writer(stderr),
@@ -80,8 +83,9 @@ func labConfig(t testing.TB, s lab.Settings) *Config {
 		Gateway: s.Gateway, APIPath: s.APIPath, Tenant: s.Tenant,
 		GatewayAppID: s.GatewayAppID, MCPAPIAppID: s.MCPAPIAppID, ClientID: AzureCLIClientID,
 		AuthorityHost: s.AuthorityHost, GatewaySecretFile: s.GatewaySecretFile, GatewaySecret: string(secret),
-		Upstream: s.Upstream, ProtocolVersion: "2025-06-18", Call: s.Call, UpstreamProbe: s.UpstreamProbe,
+		Upstream: s.Upstream, ProtocolVersion: DefaultProtocolVersion, Call: s.Call, UpstreamProbe: s.UpstreamProbe,
 		CacheFile: s.CacheFile, Timeout: 2 * time.Second, Deadline: 45 * time.Second, DeviceCode: true,
+		Subscription: s.Subscription, ResourceGroup: s.ResourceGroup, APIMName: s.APIMName, ReadSecrets: s.ReadSecrets,
 	}
 }
 
@@ -122,4 +126,36 @@ func findingIDs(rep *report.Report, check string) []string {
 		out = append(out, f.ID)
 	}
 	return out
+}
+
+// labARM is the lab's management plane read as `run --lab` reads it: the
+// reader service principal's client-secret credential on the run's client.
+func labARM(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
+	t.Helper()
+	cred, o := labCredential(t, w, client, cfg)
+	return azure.NewReader(cred, o)
+}
+
+// labGraph reads the lab's Graph stand-in with the same credential.
+func labGraph(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) GraphReader {
+	t.Helper()
+	cred, o := labCredential(t, w, client, cfg)
+	g, err := azure.NewGraph(cred, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// labCredential is the lab's reader service principal, as run --lab signs in.
+func labCredential(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) (azcore.TokenCredential, azure.Options) {
+	t.Helper()
+	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout, Cloud: azure.Cloud{
+		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience, GraphEndpoint: w.GraphURL,
+	}}
+	cred, err := azure.SecretCredential(w.TenantID, w.ReaderAppID, w.ReaderSecret, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred, o
 }

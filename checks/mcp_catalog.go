@@ -157,9 +157,25 @@ var mcpEntries = []Entry{
 	},
 	{
 		ID: "context7-user-not-provisioned", Title: "Context7 does not know this user", Severity: report.Error,
-		Section: SecProvisionUsers, Check: "mcp-tools",
+		Section: SecProvisionUsers, Check: "mcp-tools", Decides: []string{"context7-call-refused"},
 		Fix: []string{
 			"Add the user under Settings → Microsoft Entra ID users in the Context7 dashboard (Part 4 Step 2) with the Email and Object ID (oid) in the detail: Context7 resolves every call's oid against that list and does not provision anyone by itself.",
+		},
+	},
+	{
+		ID: "context7-call-refused", Title: "Context7 refused the tool call's key: an unprovisioned user or a missing rewrite-uri", Severity: report.Error,
+		Section: SecContext7401, Check: "mcp-tools", Ambiguous: true,
+		Fix: []string{
+			"If the user is not in Settings → Microsoft Entra ID users of the Context7 dashboard, add them (Part 4 Step 2).",
+			"If the context7-mcp policy has no <rewrite-uri template=\"/mcp/oauth\" />, restore it (Part 3 Step 3): without it APIM forwards to Context7's open /mcp, which takes the OBO token for an API key.",
+			"The upstream check (--upstream-probe) tells the two apart.",
+		},
+	},
+	{
+		ID: "gateway-rewrite-missing", Title: "The policy's rewrite-uri is missing: APIM forwards to Context7's open /mcp", Severity: report.Error,
+		Section: SecOBOPolicy, Check: "upstream", Decides: []string{"context7-call-refused"},
+		Fix: []string{
+			"Put <rewrite-uri template=\"/mcp/oauth\" /> back at the end of the context7-mcp API's inbound policy (Part 3 Step 3) and re-apply it: Context7 validates Entra tokens only on /mcp/oauth.",
 		},
 	},
 	{

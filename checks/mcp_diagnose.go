@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,7 +52,7 @@ func isHTML(ex *mcpclient.Exchange) bool {
 	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html"))
 }
 
-var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var htmlTitle = wire.NewLazyRegexp(`(?is)<title[^>]*>(.*?)</title>`)
 
 // excerpt is the start of a body, on one line, for a finding's detail.
 func excerpt(b []byte, n int) string {
@@ -197,7 +196,7 @@ func httpFailure(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 			detail += " (activity id " + apim.ActivityID + ")"
 		}
 		if env.State.OBO.Failed != "" {
-			detail += ". c7doctor's own OBO exchange fails too: " + env.State.OBO.failedWith()
+			detail += "; c7doctor's own OBO exchange fails too, " + env.State.OBO.failedWith()
 		}
 		r.Find("mcp-policy-error", detail+".")
 		return "mcp-policy-error"
@@ -248,7 +247,7 @@ func challengeOrigin(ex *mcpclient.Exchange) (origin, url string) {
 	return "", ""
 }
 
-var resourceMetadataParam = regexp.MustCompile(`(?i)resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))`)
+var resourceMetadataParam = wire.NewLazyRegexp(`(?i)resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))`)
 
 // challengeSide says whose WWW-Authenticate an answer carries.
 func challengeSide(env *Env, h hop, ex *mcpclient.Exchange) string {
@@ -269,6 +268,10 @@ func challengeSide(env *Env, h hop, ex *mcpclient.Exchange) string {
 func unauthorized(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 	ex := e.Exchange
 	head := fmt.Sprintf("%s %s answered %s", e.Op, h.where(), statusLine(ex))
+	if a, ok := apimErrorIn(ex.Body); ok && missingSubscriptionKey(ex.Status, ex.Body) {
+		r.Find("apim-subscription-required", fmt.Sprintf("%s with APIM's own body %q: APIM wants a subscription key before it looks at the token (as at challenge).", head, a.Message))
+		return "apim-subscription-required"
+	}
 	if a, ok := apimErrorIn(ex.Body); ok {
 		detail := fmt.Sprintf("%s with APIM's own body %q: validate-azure-ad-token refused the gateway token. %s %s", head, a.Message, apimRefusalCause(env), challengeSide(env, h, ex))
 		r.Find("apim-401", detail)
@@ -398,7 +401,7 @@ func noTokenCause(env *Env, h hop) string {
 	st := &env.State.OBO
 	switch {
 	case st.Failed != "":
-		return "APIM forwarded the request without a token because its OBO exchange failed, as c7doctor's own exchange does: " + st.failedWith() + " (see the obo check)."
+		return "APIM forwarded the request without a token: its OBO exchange failed as c7doctor's does, " + st.failedWith() + "."
 	case st.Ran:
 		return "APIM forwarded the request without a token, yet c7doctor's own OBO exchange succeeds: APIM's named values (apim-gateway-app-id, apim-gateway-client-secret, mcp-api-app-id) differ from what c7doctor used, or its send-request cannot reach the token endpoint."
 	default:

@@ -145,7 +145,7 @@ func TestMCPFailureNamesTheSide(t *testing.T) {
 		{name: "no token, obo fails", h: c7Refusal("Authentication required. Please authenticate to use this MCP server."),
 			prep: func(env *Env) {
 				env.State.OBO = OBOState{Ran: true, Failed: "obo-consent", Entra: &auth.EntraError{Description: "AADSTS65001: The user or administrator has not consented.\r\nTrace ID: x"}}
-			}, finding: "context7-no-token", says: []string{"AADSTS65001: The user or administrator has not consented", "obo check"}},
+			}, finding: "context7-no-token", says: []string{"because obo failed: AADSTS65001 (obo-consent)"}},
 		{name: "no token, obo passes", h: c7Refusal("Authentication required. Please authenticate to use this MCP server."),
 			prep: withOBOToken(oboClaims()), finding: "context7-no-token", says: []string{"named values", "differ"}},
 		{name: "no token, obo not run", h: c7Refusal("Authentication required. Please authenticate to use this MCP server."),

@@ -71,7 +71,7 @@ func runMCPInitialize(ctx context.Context, env *Env, r *Result) {
 		r.Find("mcp-no-session-id", "initialize answered without an Mcp-Session-Id header: the server keeps no session (Context7 4.x is stateless), so every request stands alone. MCP clients handle this; it is not a fault.")
 	}
 	if env.State.OBO.Failed != "" {
-		r.Find("mcp-passed-without-token", "initialize passed through the gateway, but c7doctor's OBO exchange fails ("+env.State.OBO.failedWith()+"), and APIM's does the same: APIM forwarded an empty bearer token, which Context7 accepts for initialize. Tool calls will be refused.")
+		r.Find("mcp-passed-without-token", "initialize passed with an empty bearer token from APIM, "+env.State.OBO.failedWith()+"; tool calls will be refused.")
 	}
 	probeOtherMethods(ctx, env, r, c)
 	c.Close()

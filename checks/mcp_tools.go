@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/c7doctor/c7doctor/wire"
-	"regexp"
 	"strings"
 	"time"
 
@@ -102,7 +101,7 @@ func toolsAndCall(ctx context.Context, env *Env, r *Result, c *mcpclient.Client,
 	return tools, call
 }
 
-var libraryIDLine = regexp.MustCompile(`Context7-compatible library ID:\s*(\S+)`)
+var libraryIDLine = wire.NewLazyRegexp(`Context7-compatible library ID:\s*(\S+)`)
 
 // Texts of @upstash/context7-mcp 4.1.1 (dist/index.js, dist/lib/api.js).
 const (
@@ -153,13 +152,21 @@ func readCallResult(env *Env, r *Result, h hop, res *mcpclient.ToolResult) strin
 func refusedUser(env *Env, r *Result, h hop, text string) string {
 	said := fmt.Sprintf("%s for %s %s answered %q: the Context7 API refused the caller (HTTP 401 behind the MCP server).", callTool, callLibraryName, h.where(), excerpt([]byte(text), 200))
 	if h.gateway && env.State.OBO.Failed != "" {
-		r.Find("mcp-call-without-token", said+" c7doctor's OBO exchange fails ("+env.State.OBO.failedWith()+"), and so does APIM's: Context7 received \"Bearer\" as an API key, not a token.")
+		r.Find("mcp-call-without-token", fmt.Sprintf("%s for %s %s reached Context7 with no token, %s.", callTool, callLibraryName, h.where(), env.State.OBO.failedWith()))
 		return "mcp-call-without-token"
 	}
 	oid, email := userOf(env)
 	detail := said + fmt.Sprintf(" The token passed Context7's tenant check (initialize and tools/list worked), so its user is not provisioned in the teamspace: add Email %s, Object ID (oid) %s under Settings → Microsoft Entra ID users.", orNone(email), orNone(oid))
 	if h.gateway && env.State.OBO.Ran && env.State.OBO.Failed == "" {
-		detail += " If the user is already listed, APIM may still be forwarding an OBO token cached before the fix (3000 s in the guide); --upstream-probe sends a fresh one straight to Context7."
+		// Through the gateway the same answer has a second cause: without
+		// rewrite-uri APIM sends the OBO token to Context7's open /mcp, which
+		// takes it for an API key. Only the direct probe tells them apart.
+		decide := "the upstream check sends the OBO token straight to /mcp/oauth and decides"
+		if !env.Config.UpstreamProbe {
+			decide = "--upstream-probe sends the OBO token straight to /mcp/oauth and decides"
+		}
+		r.Find("context7-call-refused", fmt.Sprintf("%s Two causes answer this way: the user (oid %s, %s) is not provisioned in the teamspace, or the policy has no rewrite-uri, so APIM sends the token to Context7's open /mcp, where it is read as an API key; %s.", said, orNone(oid), orNone(email), decide))
+		return "context7-call-refused"
 	}
 	r.Find("context7-user-not-provisioned", detail)
 	return "context7-user-not-provisioned"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -23,16 +24,26 @@ type OBOState struct {
 	Token *auth.Token
 }
 
-// failedWith describes the obo probe's failure for another check's detail.
+// failedWith cites the obo probe's failure in another check's detail: one
+// line naming the owning check and finding, never its whole detail again.
 func (s *OBOState) failedWith() string {
+	return "because obo failed: " + s.cause()
+}
+
+// cause is the obo failure in a few words: "AADSTS65001 (obo-consent)".
+func (s *OBOState) cause() string {
 	if s.Entra != nil {
-		return strings.TrimSuffix(s.Entra.Message(), ".")
-	}
-	if e, ok := Catalog[s.Failed]; ok {
-		return e.Title
+		if s.Entra.Code() != 0 {
+			return fmt.Sprintf("AADSTS%d (%s)", s.Entra.Code(), s.Failed)
+		}
+		if m := aadstsWord.FindString(s.Entra.Description); m != "" {
+			return m + " (" + s.Failed + ")"
+		}
 	}
 	return s.Failed
 }
+
+var aadstsWord = regexp.MustCompile(`AADSTS\d+`)
 
 // runOBO performs the exchange APIM's policy performs (guide Part 3 Step 3):
 // the gateway app with its secret trades the user's gateway token for a

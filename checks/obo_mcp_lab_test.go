@@ -129,12 +129,46 @@ func TestHopFaultsLab(t *testing.T) {
 		{"c7-unknown-audience", "mcp-initialize", "context7-401-audience", context7Consequences("context7-401-audience", lab.MCPAPIAppID)},
 		{"c7-missing-scope", "mcp-initialize", "context7-401-scope", context7Consequences("context7-401-scope", `"mcp.access"`)},
 		{"c7-tenant-mismatch", "mcp-initialize", "context7-401-claims", context7Consequences("context7-401-claims", lab.TenantID)},
-		{"c7-user-not-provisioned", "mcp-tools", "context7-user-not-provisioned", func(t *testing.T, lr *labRun) {
-			f := wantFinding(t, lr.Report, "mcp-tools", "context7-user-not-provisioned")
-			if !strings.Contains(f.Detail, lab.DefaultUser.OID) || !strings.Contains(f.Detail, lab.DefaultUser.Email) {
-				t.Errorf("the detail does not name the user to add: %s", f.Detail)
+		// Through the gateway "Invalid API key" has two causes; the direct
+		// probe decides, and the verdict cites what it decided.
+		{"c7-user-not-provisioned", "mcp-tools", "context7-call-refused", func(t *testing.T, lr *labRun) {
+			f := wantFinding(t, lr.Report, "mcp-tools", "context7-call-refused")
+			if !strings.Contains(f.Detail, lab.DefaultUser.OID) || !strings.Contains(f.Detail, "rewrite-uri") {
+				t.Errorf("the detail does not name both causes and the user: %s", f.Detail)
+			}
+			u := wantFinding(t, lr.Report, "upstream", "context7-user-not-provisioned")
+			if !strings.Contains(u.Detail, lab.DefaultUser.Email) {
+				t.Errorf("the detail does not name the user to add: %s", u.Detail)
 			}
 			wantFinding(t, lr.Report, "upstream", "upstream-context7-fault")
+			if c := lr.Report.Cause; c == nil || c.Finding != "context7-user-not-provisioned" || c.Check != "upstream" {
+				t.Errorf("verdict cause %+v", c)
+			}
+		}},
+		{"rewrite-missing", "mcp-tools", "context7-call-refused", func(t *testing.T, lr *labRun) {
+			f := wantFinding(t, lr.Report, "upstream", "gateway-rewrite-missing")
+			if f.Guide == nil || f.Guide.Section != SecOBOPolicy {
+				t.Errorf("guide %+v", f.Guide)
+			}
+			if c := lr.Report.Cause; c == nil || c.Finding != "gateway-rewrite-missing" {
+				t.Errorf("verdict cause %+v", c)
+			}
+			for _, id := range findingIDs(lr.Report, "upstream") {
+				if id == "context7-user-not-provisioned" {
+					t.Error("upstream blames the user although Context7 serves them directly")
+				}
+			}
+		}},
+		{"mcp-subscription-required", "challenge", "apim-subscription-required", func(t *testing.T, lr *labRun) {
+			// mcp-initialize meets the same 401 and names the same cause.
+			wantFinding(t, lr.Report, "mcp-initialize", "apim-subscription-required")
+		}},
+		{"oauth-proxy-subscription-required", "prm", "oauth-proxy-subscription-required", func(t *testing.T, lr *labRun) {
+			f := wantFinding(t, lr.Report, "prm", "oauth-proxy-subscription-required")
+			if f.Guide == nil || f.Guide.Section != SecOAuthProxyAPI {
+				t.Errorf("guide %+v", f.Guide)
+			}
+			wantFinding(t, lr.Report, "token-proxy", "oauth-proxy-subscription-required")
 		}},
 		{"sse-truncated", "mcp-initialize", "sse-truncated", func(t *testing.T, lr *labRun) {
 			// Straight to Context7 the stream is whole: the gateway cuts it.
@@ -166,8 +200,14 @@ func TestHopFaultsLab(t *testing.T) {
 			if first == nil || first.ID != tt.finding {
 				t.Fatalf("%s: findings %v, want %s first", tt.check, findingIDs(rep, tt.check), tt.finding)
 			}
-			if first.Guide == nil || first.Guide.Section != guides[tt.fault] {
-				t.Errorf("%s: guide %+v, want %q", first.ID, first.Guide, guides[tt.fault])
+			// An ambiguous finding's section is the one of the cause decided later.
+			cited := first
+			if rep.Cause != nil {
+				decided := wantFinding(t, rep, rep.Cause.Check, rep.Cause.Finding)
+				cited = &decided
+			}
+			if cited.Guide == nil || cited.Guide.Section != guides[tt.fault] {
+				t.Errorf("%s: guide %+v, want %q", cited.ID, cited.Guide, guides[tt.fault])
 			}
 			if bytes.Contains(reportJSON(t, rep), []byte(lr.World.GatewaySecret)) {
 				t.Error("the report holds the gateway secret")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/c7doctor/c7doctor/wire"
@@ -13,9 +12,9 @@ import (
 
 // gatewayScopePattern is the Gateway app's scope in its default App ID URI
 // form, api://<client-id>/Mcp.Gateway.Access (guide Part 2 Step 2).
-var gatewayScopePattern = regexp.MustCompile(`(?i)^api://([^/\s]+)/Mcp\.Gateway\.Access$`)
+var gatewayScopePattern = wire.NewLazyRegexp(`(?i)^api://([^/\s]+)/Mcp\.Gateway\.Access$`)
 
-var discoveryGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var discoveryGUID = wire.NewLazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // prmCandidate is one URL an MCP client may read the metadata from.
 type prmCandidate struct {
@@ -162,6 +161,9 @@ func reportNoPRM(env *Env, r *Result, cands []*prmCandidate) {
 	if firstErr != nil {
 		answered = append(answered, fmt.Sprintf("%s: %v", firstErr.url, firstErr.err))
 	}
+	if reportProxyKey(r, "GET", firstAnswer.resp) {
+		return
+	}
 	recordExchange(r, "", firstAnswer.resp)
 	r.Find("prm-not-found", "No URL an MCP client tries serves the metadata. "+strings.Join(answered, "; ")+".")
 }
@@ -292,4 +294,15 @@ func quotedList(v []string) string {
 		return "empty"
 	}
 	return fmt.Sprintf("%q", v)
+}
+
+// reportProxyKey reports the OAuth proxy API's demand for a subscription
+// key and returns true when resp is that refusal.
+func reportProxyKey(r *Result, what string, resp *wire.Response) bool {
+	if resp == nil || !missingSubscriptionKey(resp.StatusCode, resp.Body) {
+		return false
+	}
+	recordExchange(r, "", resp)
+	r.Find("oauth-proxy-subscription-required", fmt.Sprintf("%s %s answered 401 %s: the OAuth proxy API wants a subscription key, which no MCP client sends.", what, resp.URL, fmt.Sprintf("%q", excerpt(resp.Body, 160))))
+	return true
 }

@@ -28,6 +28,9 @@ type Check struct {
 	Run   func(ctx context.Context, env *Env, r *Result)
 	// PersonTime checks may wait for a person; they get no per-check timeout.
 	PersonTime bool
+	// Prefetch, when set, starts the check's reads before the first check
+	// runs, so that slow reads (ARM) overlap the journey.
+	Prefetch func(ctx context.Context, env *Env)
 }
 
 // Selection narrows a run: Only runs those and what they need; Skip skips
@@ -133,6 +136,11 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 	defer env.deadline.stop()
 
 	notRun := sel.selected(all)
+	for _, c := range all {
+		if c.Prefetch != nil && notRun[c.ID] == "" {
+			c.Prefetch(ctx, env)
+		}
+	}
 	status := map[string]report.Status{}
 	var stopped error // why the rest of the run is skipped
 	for _, c := range all {
@@ -195,6 +203,7 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 	rep.Target = *env.Target
 	rep.Duration = time.Since(start)
 	rep.Interrupted = errors.Is(stopped, ErrInterrupted)
+	rep.Cause = decidedCause(rep)
 	rep.Finalize(sel.Require, sel.Strict)
 	return rep
 }
@@ -355,4 +364,27 @@ func Sorted(all []Check) bool {
 		seen[c.ID] = true
 	}
 	return !slices.ContainsFunc(all, func(c Check) bool { return c.ID == "" })
+}
+
+// decidedCause finds, when the first broken hop's first error names more
+// than one cause, the later finding that decides between them.
+func decidedCause(rep *report.Report) *report.Cause {
+	for i, c := range rep.Checks {
+		if c.Status != report.Fail {
+			continue
+		}
+		first := firstErrorID(c.Findings)
+		if e, ok := Catalog[first]; !ok || !e.Ambiguous {
+			return nil
+		}
+		for _, later := range rep.Checks[i+1:] {
+			for _, f := range later.Findings {
+				if f.Severity == report.Error && slices.Contains(Catalog[f.ID].Decides, first) {
+					return &report.Cause{Check: later.ID, Finding: f.ID, Title: f.Title, Ambiguous: first}
+				}
+			}
+		}
+		return nil
+	}
+	return nil
 }

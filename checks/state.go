@@ -24,4 +24,8 @@ type State struct {
 	Graph     GraphState
 	// GraphRoundTrips counts the requests the Graph read made.
 	GraphRoundTrips int
+
+	// APIM is the configuration read from ARM; it alone is written by
+	// another goroutine, and read only after its done channel closes.
+	APIM apimRead
 }

@@ -48,6 +48,9 @@ func runTokenProxy(ctx context.Context, env *Env, r *Result) {
 		reportNoAnswer(r, env, "POST /token", target, err, "gateway-unreachable")
 		return
 	}
+	if reportProxyKey(r, "POST", resp) {
+		return
+	}
 	recordExchange(r, "", resp)
 	body := bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)
 	entra, ok := entraShaped(resp.Body, resp.StatusCode)

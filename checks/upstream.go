@@ -45,6 +45,8 @@ func compareSides(env *Env, r *Result, gw, direct *MCPState) {
 	switch {
 	case dFail == "" && gwFail == "":
 		r.Summary("Context7 accepts the OBO token directly, as it does through the gateway: both sides agree")
+	case dFail == "" && gwFail == "context7-call-refused":
+		r.Find("gateway-rewrite-missing", fmt.Sprintf("Straight to Context7's /mcp/oauth the OBO token works (%s), but through the gateway the same call is refused as an unknown API key: APIM forwards to Context7's open /mcp, so the policy's rewrite-uri template=\"/mcp/oauth\" is missing.", passedOps(direct)))
 	case dFail == "" && gwFail != "" && refusedByContext7(gwFail):
 		r.Find("upstream-apim-fault", fmt.Sprintf("Straight to Context7 the OBO token works (%s), but through the gateway Context7 refused %s with %s: what APIM forwards is not what c7doctor's exchange yields.", passedOps(direct), gwOp, gwFail))
 	case dFail == "" && gwFail != "" && gatewayDead(env):
@@ -92,7 +94,7 @@ func refusedByContext7(finding string) bool {
 	switch finding {
 	case "context7-401", "context7-401-audience", "context7-401-scope", "context7-401-claims",
 		"context7-401-signature", "context7-401-token", "context7-401-expired", "context7-no-token",
-		"context7-user-not-provisioned", "mcp-call-without-token":
+		"context7-user-not-provisioned", "context7-call-refused", "mcp-call-without-token":
 		return true
 	}
 	return false

@@ -135,6 +135,9 @@ type c7CallerKey struct{}
 // resolves to a user.
 type c7Caller struct {
 	apiKey string
+	// oauth is set on /mcp/oauth, whose bearer was validated as an Entra
+	// token; on the open /mcp a bearer is an API key, and only ctx7sk keys are.
+	oauth bool
 }
 
 func (c *context7) serveMCP(rw http.ResponseWriter, r *http.Request, oauth bool) {
@@ -198,7 +201,7 @@ func (c *context7) serveMCP(rw http.ResponseWriter, r *http.Request, oauth bool)
 		c7RPCError(rw, http.StatusBadRequest, -32700, "Parse error: Invalid JSON-RPC message", c7SDKJSON)
 		return
 	}
-	ctx := context.WithValue(r.Context(), c7CallerKey{}, c7Caller{apiKey: apiKey})
+	ctx := context.WithValue(r.Context(), c7CallerKey{}, c7Caller{apiKey: apiKey, oauth: oauth})
 	var replies []mcp.JSONRPCMessage
 	for _, m := range messages {
 		if reply := c.mcp.HandleMessage(ctx, m); reply != nil {

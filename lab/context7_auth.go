@@ -195,7 +195,7 @@ func (c *context7) apiRefusal(caller c7Caller) string {
 	if caller.apiKey == "" {
 		return ""
 	}
-	if !c7IsJWT(caller.apiKey) {
+	if !c7IsJWT(caller.apiKey) || !caller.oauth {
 		return invalidKey
 	}
 	claims, msg := c.validateJWT(caller.apiKey)

@@ -18,6 +18,8 @@ const (
 	consentGrantID     = "Zm9yLWxhYi1vbmx5LWNvbnNlbnQtZ3JhbnQtaWQ"
 	gatewaySecretKeyID = "e3c4d5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f"
 	newerSecretKeyID   = "f4d5e6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80"
+	readerAppObjectID  = "2c4e6a8b-0d1f-4b3c-9e5d-7f9a1b3c5d7e"
+	readerSecretKeyID  = "3d5f7b9c-1e2a-4c4d-8f6e-8a0b2c4d6e8f"
 )
 
 // dirApp is an app registration and, when hasSP, its service principal:
@@ -72,6 +74,7 @@ type directory struct {
 // newDirectory builds the guide's directory plus c7doctor's recommended
 // fixes, then applies the world's faults to it.
 func newDirectory(w *World, now time.Time) *directory {
+	day := 24 * time.Hour
 	gw := &dirApp{
 		appID: w.GatewayAppID, objectID: gatewayObjectID, name: "Context7 APIM Gateway",
 		signInAudience: "AzureADMyOrg", tokenVersion: 2,
@@ -102,6 +105,11 @@ func newDirectory(w *World, now time.Time) *directory {
 		apps:   []*dirApp{cli, gw, mcp},
 		grants: []dirGrant{{id: consentGrantID, clientSPID: gatewaySPID, resourceSPID: mcpAPISPID, consentType: "AllPrincipals", scope: MCPAPIScope}},
 	}
+	// The service principal c7doctor reads the configuration as (Reader on
+	// the instance, Application.Read.All in Graph).
+	d.apps = append(d.apps, &dirApp{appID: w.ReaderAppID, objectID: readerAppObjectID, name: "c7doctor reader", signInAudience: "AzureADMyOrg",
+		secrets: []dirSecret{{keyID: readerSecretKeyID, name: "c7doctor", value: w.ReaderSecret, start: now.Add(-day), end: now.Add(365 * day)}},
+		hasSP:   true, spID: readerObjectID})
 	if !w.Has("client-unknown") {
 		d.apps = append(d.apps, &dirApp{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, redirects: firstParty})
 	}
@@ -142,7 +150,6 @@ func newDirectory(w *World, now time.Time) *directory {
 	if w.Has("cli-not-preauthorized") {
 		delete(gw.preAuthorized, AzureCLIAppID)
 	}
-	day := 24 * time.Hour
 	used := &gw.secrets[0]
 	switch {
 	case w.Has("secret-expiring"):

@@ -5,7 +5,7 @@ import "sort"
 // Fault is a named switch that breaks the world the way the guide says it breaks.
 type Fault struct {
 	Name      string
-	Area      string // tenant, directory, context7, gateway
+	Area      string // tenant, directory (app registrations and consent), context7, gateway, apim (the instance's configuration)
 	Behaviour string // what goes over the wire
 	Guide     string // the guide section it exercises
 }
@@ -47,7 +47,15 @@ var faults = []Fault{
 	{"token-proxy-broken", "gateway", "APIM's own 404 body on /token", "Step 1: Create the OAuth proxy API at the host root"},
 	{"guide-as-written", "gateway", "the guide's /authorize and /token verbatim: both pass the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
 	{"authorize-forwards-resource", "gateway", "/authorize passes the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
+	{"mcp-subscription-required", "gateway", "the MCP API requires a subscription key: 401 \"Access denied due to missing subscription key\" before any policy", "Step 2: Create the API and the MCP operation"},
+	{"oauth-proxy-subscription-required", "gateway", "the OAuth proxy API requires a subscription key: 401 on the metadata, /authorize and /token", "Step 1: Create the OAuth proxy API at the host root"},
+	{"rewrite-missing", "gateway", "the policy has no rewrite-uri: requests go to Context7's open /mcp, which takes the OBO token for an API key", "Step 3: Attach the OBO policy"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
+	{"sku-consumption", "apim", "the instance is on the Consumption tier (ARM shows sku Consumption)", "Part 1: Provision API Management"},
+	{"keyvault-refresh-failed", "apim", "the Key Vault-backed client secret's last refresh failed (Forbidden); the gateway still uses the old value", "Step 1: Store credentials as named values"},
+	{"proxy-wrong-tenant", "apim", "the OAuth proxy API's service URL names another tenant: /token goes there", "Step 1: Create the OAuth proxy API at the host root"},
+	{"named-value-secret-id", "apim", "the client-secret named value holds the secret's ID (a GUID): APIM's OBO exchange is refused", "Step 1: Store credentials as named values"},
+	{"arm-forbidden", "apim", "the management plane answers 403 AuthorizationFailed: the reader has no role on the instance", "Part 1: Provision API Management"},
 }
 
 // Faults lists every fault switch, in a stable order.
@@ -65,6 +73,8 @@ func areaOrder(a string) int {
 		return 1
 	case "context7":
 		return 2
+	case "apim":
+		return 4
 	}
 	return 3
 }

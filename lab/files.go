@@ -15,8 +15,11 @@ type Files struct {
 	Dir    string // where they are
 	CA     string // ca.pem: the lab's CA, to trust its HTTPS servers
 	Secret string // gateway-secret (0600): the gateway app's client secret
-	Cache  string // msal-cache.json: where runs keep the lab's tokens (written by c7doctor)
-	Config string // c7doctor.yaml: settings that `c7doctor run --config` takes
+	// ReaderSecret is reader-secret (0600): the client secret of the service
+	// principal that reads the instance from ARM.
+	ReaderSecret string
+	Cache        string // msal-cache.json: where runs keep the lab's tokens (written by c7doctor)
+	Config       string // c7doctor.yaml: settings that `c7doctor run --config` takes
 }
 
 // RunCommand is the command line that checks the lab with these files.
@@ -36,13 +39,17 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 		return Files{}, fmt.Errorf("lab files: %w", err)
 	}
 	f := Files{
-		Dir:    abs,
-		CA:     filepath.Join(abs, "ca.pem"),
-		Secret: filepath.Join(abs, "gateway-secret"),
-		Cache:  filepath.Join(abs, "msal-cache.json"),
-		Config: filepath.Join(abs, "c7doctor.yaml"),
+		Dir:          abs,
+		CA:           filepath.Join(abs, "ca.pem"),
+		Secret:       filepath.Join(abs, "gateway-secret"),
+		ReaderSecret: filepath.Join(abs, "reader-secret"),
+		Cache:        filepath.Join(abs, "msal-cache.json"),
+		Config:       filepath.Join(abs, "c7doctor.yaml"),
 	}
 	if err := filesWrite(f.CA, w.CAPEM, 0o644); err != nil {
+		return Files{}, err
+	}
+	if err := filesWrite(f.ReaderSecret, []byte(w.ReaderSecret), 0o600); err != nil {
 		return Files{}, err
 	}
 	if err := filesWrite(f.Secret, []byte(w.GatewaySecret), 0o600); err != nil {

@@ -58,6 +58,9 @@ func TestWriteFiles(t *testing.T) {
 		"gateway-app-id": w.GatewayAppID, "mcp-api-app-id": w.MCPAPIAppID, "authority-host": w.AuthorityHost,
 		"ca-file": f.CA, "gateway-secret-file": f.Secret, "upstream": w.UpstreamURL, "cache-file": f.Cache,
 		"call": true, "upstream-probe": true,
+		"arm-endpoint": w.ARMEndpoint, "subscription": w.SubscriptionID, "resource-group": w.ResourceGroup,
+		"apim-name": w.APIMName, "azure-client-id": w.ReaderAppID, "azure-client-secret-file": f.ReaderSecret,
+		"read-secrets": true, "graph-endpoint": w.GraphURL,
 	}
 	if len(cfg) != len(want) {
 		t.Errorf("config keys %v", cfg)

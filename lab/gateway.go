@@ -69,19 +69,37 @@ func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g.route(rec, r)
 }
 
+// subscriptionKeyHeader is where APIM looks for a subscription key.
+const subscriptionKeyHeader = "Ocp-Apim-Subscription-Key"
+
+// gwMissingKey is APIM's answer, before any policy runs, to a request
+// without a key for an API whose subscription is required.
+const gwMissingKey = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+
 func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	// The instance's configuration decides what is served: the state ARM shows.
+	state := g.w.apim()
+	proxy := state.api(apiProxy)
+	api := proxy
+	if path == "/"+g.w.APIPath+"/mcp" || strings.HasPrefix(path, "/"+g.w.APIPath+"/") {
+		api = state.api(apiMCP)
+	}
+	if api.subscriptionRequired && r.Header.Get(subscriptionKeyHeader) == "" {
+		gwAPIMError(rw, http.StatusUnauthorized, gwMissingKey)
+		return
+	}
 	switch {
-	case path == "/.well-known/oauth-protected-resource" && r.Method == http.MethodGet:
+	case path == "/.well-known/oauth-protected-resource" && proxy.hasOperation(r.Method, path):
 		g.protectedResourceMetadata(rw)
-	case path == "/.well-known/oauth-authorization-server" && r.Method == http.MethodGet && !g.w.Has("as-metadata-missing"):
+	case path == "/.well-known/oauth-authorization-server" && proxy.hasOperation(r.Method, path):
 		g.authorizationServerMetadata(rw)
-	case path == "/authorize" && r.Method == http.MethodGet && !g.w.Has("authorize-broken"):
+	case path == "/authorize" && proxy.hasOperation(r.Method, path):
 		g.authorize(rw, r)
-	case path == "/token" && r.Method == http.MethodPost && !g.w.Has("token-proxy-broken"):
-		g.tokenProxy(rw, r)
-	case path == "/"+g.w.APIPath+"/mcp" && r.Method == http.MethodPost:
-		g.mcp(rw, r)
+	case path == "/token" && proxy.hasOperation(r.Method, path):
+		g.tokenProxy(rw, r, proxy.serviceURL)
+	case path == "/"+g.w.APIPath+"/mcp" && state.api(apiMCP).hasOperation(r.Method, "/mcp"):
+		g.mcp(rw, r, state.gatewaySecretValue)
 	default:
 		// No operation matches: path-inserted well-knowns, openid-configuration,
 		// GET/DELETE on /mcp (the guide defines POST only) and the faults above.
@@ -187,7 +205,7 @@ func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request) {
 // tokenProxy is the /token operation without a policy: APIM forwards it to
 // the API's service URL (the tenant's .../oauth2/v2.0) with the body intact
 // and hands back whatever comes, status included.
-func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request) {
+func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request, serviceURL string) {
 	body, err := gwReadBounded(r.Body, gatewayMaxBody)
 	if err != nil {
 		gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
@@ -197,7 +215,10 @@ func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request) {
 		// c7doctor's fix: the /token operation's set-body drops resource.
 		body = []byte(gwWithoutResource(string(body)))
 	}
-	target, _ := url.Parse(g.tokenURL())
+	if g.tokenBase != "" {
+		serviceURL = g.tokenBase + strings.TrimPrefix(serviceURL, g.w.AuthorityHost)
+	}
+	target, _ := url.Parse(serviceURL + "/token")
 	target.RawQuery = r.URL.RawQuery
 	g.forward(rw, r, target, body, "", nil)
 }
@@ -215,8 +236,7 @@ func gwWithoutResource(encoded string) string {
 	return strings.Join(kept, "&")
 }
 
-// tokenURL is the tenant's token endpoint, the service URL of the oauth-proxy
-// API plus /token, and the URL the OBO send-request calls.
+// tokenURL is the tenant's token endpoint, the URL the OBO send-request calls.
 func (g *gateway) tokenURL() string {
 	base := g.w.AuthorityHost
 	if g.tokenBase != "" {
@@ -228,7 +248,7 @@ func (g *gateway) tokenURL() string {
 // mcp is the context7-mcp API's POST /mcp with the guide's policy: validate
 // the caller's token, exchange it on the user's behalf (cached per oid),
 // forward to Context7's /mcp/oauth with the new token, stream the answer.
-func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
+func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, secret string) {
 	raw, claims, err := g.validateToken(r)
 	if err != nil {
 		g.w.logf("gateway   validate-azure-ad-token: %v", err)
@@ -244,13 +264,17 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oid, _ := claims["oid"].(string)
-	oboToken, err := g.oboToken(r.Context(), oid, raw)
+	oboToken, err := g.oboToken(r.Context(), oid, raw, secret)
 	if err != nil {
 		g.w.logf("gateway   obo: %v", err)
 		gwInternalError(rw)
 		return
 	}
 	target, _ := url.Parse(g.w.Context7URL + "/mcp/oauth") // rewrite-uri template="/mcp/oauth"
+	if g.w.Has("rewrite-missing") {
+		// Without rewrite-uri, APIM keeps the operation's path: Context7's open /mcp.
+		target, _ = url.Parse(g.w.Context7URL + "/mcp")
+	}
 	target.RawQuery = r.URL.RawQuery
 	var modify func(*http.Response) error
 	if g.w.Has("sse-truncated") && gwIsInitialize(body) {
@@ -264,7 +288,7 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request) {
 // tenant refuses, access_token is missing and the token is "" (the request
 // then goes on with "Authorization: Bearer "). A missing token is not cached.
 // A failed call or a body that is not JSON is an error in the policy.
-func (g *gateway) oboToken(ctx context.Context, oid, assertion string) (string, error) {
+func (g *gateway) oboToken(ctx context.Context, oid, assertion, secret string) (string, error) {
 	key := "obo-mcp-" + oid
 	g.mu.Lock()
 	if e, ok := g.obo[key]; ok && g.now().Before(e.expires) {
@@ -276,7 +300,7 @@ func (g *gateway) oboToken(ctx context.Context, oid, assertion string) (string, 
 	form := url.Values{
 		"grant_type":          {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"client_id":           {g.w.GatewayAppID},
-		"client_secret":       {g.w.GatewaySecret},
+		"client_secret":       {secret}, // the apim-gateway-client-secret named value
 		"assertion":           {assertion},
 		"scope":               {"api://" + g.w.MCPAPIAppID + "/.default"},
 		"requested_token_use": {"on_behalf_of"},

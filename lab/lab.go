@@ -29,6 +29,14 @@ const (
 	APIPath       = "context7"
 	// OtherTenantID is what Context7's "dashboard" holds under c7-tenant-mismatch.
 	OtherTenantID = "c0ffee00-1111-4222-8333-444455556666"
+
+	// The APIM instance as Azure Resource Manager knows it (guide Part 1).
+	SubscriptionID = "d5b7c3a1-9e2f-4c6d-8b0a-1f3e5d7c9b24"
+	ResourceGroup  = "rg-context7-mcp"
+	APIMName       = "apim-context7-lab"
+	// ReaderAppID is a service principal holding Reader on the instance:
+	// who c7doctor signs in as to read the configuration.
+	ReaderAppID = "e2c4a6b8-0d1f-4a3b-8c5d-7e9f1a2b3c4d"
 )
 
 // User is a person in the lab's tenant.
@@ -48,7 +56,7 @@ type Options struct {
 	SlowDelay   time.Duration // gateway-slow delay; default 30s
 	Log         io.Writer     // request log; nil discards
 	// Listen addresses; empty picks a free loopback port.
-	TenantAddr, GatewayAddr, Context7Addr, GraphAddr string
+	TenantAddr, GatewayAddr, Context7Addr, ARMAddr, GraphAddr string
 }
 
 // World is a running lab.
@@ -59,6 +67,7 @@ type World struct {
 	GraphURL      string // https://127.0.0.1:<port> of the Microsoft Graph stand-in
 	UpstreamURL   string // Context7URL + "/mcp/oauth"
 	MCPEndpoint   string // GatewayURL + "/context7/mcp"
+	ARMEndpoint   string // https://127.0.0.1:<port> of the management plane
 
 	TenantID      string
 	TenantDomain  string
@@ -67,6 +76,13 @@ type World struct {
 	GatewaySecret string // the gateway app's client secret
 	APIPath       string
 	Users         []User
+
+	// The APIM instance's place in ARM, and the reader's credentials.
+	SubscriptionID string
+	ResourceGroup  string
+	APIMName       string
+	ReaderAppID    string
+	ReaderSecret   string // the reader's client secret
 
 	CAPEM    []byte
 	CertPool *x509.CertPool
@@ -82,6 +98,7 @@ type World struct {
 	tenant    *tenant
 	gateway   *gateway
 	c7        *context7
+	arm       *armPlane
 	mu        sync.Mutex
 	logMu     sync.Mutex
 	logClosed bool
@@ -126,8 +143,10 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	w := &World{
 		TenantID: TenantID, TenantDomain: TenantDomain, GatewayAppID: GatewayAppID,
 		MCPAPIAppID: MCPAPIAppID, APIPath: APIPath, Users: []User{DefaultUser},
-		GatewaySecret: newSecretValue(),
-		CAPEM:         ca.certPEM, CertPool: ca.pool,
+		GatewaySecret:  newSecretValue(),
+		SubscriptionID: SubscriptionID, ResourceGroup: ResourceGroup, APIMName: APIMName,
+		ReaderAppID: ReaderAppID, ReaderSecret: "rdr~" + randomString(34),
+		CAPEM: ca.certPEM, CertPool: ca.pool,
 		opts: opts, faults: faults, signKey: signKey, keyID: randomString(16),
 	}
 	w.Client = &http.Client{
@@ -143,7 +162,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 			l.Close()
 		}
 	}
-	for _, addr := range []string{opts.TenantAddr, opts.GatewayAddr, opts.Context7Addr, opts.GraphAddr} {
+	for _, addr := range []string{opts.TenantAddr, opts.GatewayAddr, opts.Context7Addr, opts.ARMAddr, opts.GraphAddr} {
 		l, err := listen(addr)
 		if err != nil {
 			closeAll()
@@ -154,7 +173,8 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	w.AuthorityHost = "https://" + ls[0].Addr().String()
 	w.GatewayURL = "https://" + ls[1].Addr().String()
 	w.Context7URL = "https://" + ls[2].Addr().String()
-	w.GraphURL = "https://" + ls[3].Addr().String()
+	w.ARMEndpoint = "https://" + ls[3].Addr().String()
+	w.GraphURL = "https://" + ls[4].Addr().String()
 	w.UpstreamURL = w.Context7URL + "/mcp/oauth"
 	w.MCPEndpoint = w.GatewayURL + "/" + w.APIPath + "/mcp"
 
@@ -165,7 +185,8 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	}
 	w.gateway = newGateway(w)
 	w.c7 = newContext7(w)
-	for i, h := range []http.Handler{w.tenant, w.gateway, w.c7, newGraph(w)} {
+	w.arm = newARMPlane(w)
+	for i, h := range []http.Handler{w.tenant, w.gateway, w.c7, w.arm, newGraph(w)} {
 		srv := &http.Server{
 			Handler:           h,
 			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{ca.leaf}},

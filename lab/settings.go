@@ -18,6 +18,19 @@ type Settings struct {
 	// In the lab every hop can be exercised, so a run tries them all.
 	Call          bool `yaml:"call"`
 	UpstreamProbe bool `yaml:"upstream-probe"`
+
+	// The management plane: where ARM is, the instance in it, and the
+	// service principal that reads it (Reader, and listValue for secrets).
+	ARMEndpoint           string `yaml:"arm-endpoint"`
+	Subscription          string `yaml:"subscription"`
+	ResourceGroup         string `yaml:"resource-group"`
+	APIMName              string `yaml:"apim-name"`
+	AzureClientID         string `yaml:"azure-client-id"`
+	AzureClientSecretFile string `yaml:"azure-client-secret-file"`
+	ReadSecrets           bool   `yaml:"read-secrets"`
+	// Microsoft Graph, where the app registrations are read (by the same
+	// service principal, which holds Application.Read.All).
+	GraphEndpoint string `yaml:"graph-endpoint"`
 }
 
 // Settings returns the settings of a run against this world, using the
@@ -28,5 +41,8 @@ func (w *World) Settings(f Files) Settings {
 		GatewayAppID: w.GatewayAppID, MCPAPIAppID: w.MCPAPIAppID, AuthorityHost: w.AuthorityHost,
 		CAFile: f.CA, GatewaySecretFile: f.Secret, Upstream: w.UpstreamURL, CacheFile: f.Cache,
 		Call: true, UpstreamProbe: true,
+		ARMEndpoint: w.ARMEndpoint, Subscription: w.SubscriptionID, ResourceGroup: w.ResourceGroup, APIMName: w.APIMName,
+		AzureClientID: w.ReaderAppID, AzureClientSecretFile: f.ReaderSecret, ReadSecrets: true,
+		GraphEndpoint: w.GraphURL,
 	}
 }

@@ -47,7 +47,7 @@ type application struct {
 	appID  string
 	name   string
 	public bool     // "Allow public client flows": device code and PKCE without a secret
-	secret bool     // holds a client secret (the gateway app's is World.GatewaySecret)
+	secret bool     // holds a client secret (see secretOf)
 	scopes []string // delegated scopes it exposes
 	family bool     // a Microsoft first-party app of the FOCI family (the Azure CLI)
 	// firstParty apps are Microsoft's: their redirect URIs are Microsoft's

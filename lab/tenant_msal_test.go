@@ -371,9 +371,11 @@ func pkceChallenge(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func TestInteractiveAuthorizeAsksForConsent(t *testing.T) {
+// The sign-in page's form: accepting it issues a code, cancelling sends
+// the client access_denied; a foreign redirect URI gets a page, not a redirect.
+func TestAuthorizeSignInFormAcceptAndCancel(t *testing.T) {
 	t.Parallel()
-	w := startWorld(t, Options{Interactive: true})
+	w := startWorld(t, Options{})
 	redirect := "http://127.0.0.1:33418/"
 	authURL := w.AuthorityHost + "/" + w.TenantID + "/oauth2/v2.0/authorize?" + url.Values{
 		"client_id": {w.GatewayAppID}, "response_type": {"code"}, "redirect_uri": {redirect},

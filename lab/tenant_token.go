@@ -13,6 +13,7 @@ const (
 	grantJWTBearer  = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	grantRefresh    = "refresh_token"
 	grantAuthCode   = "authorization_code"
+	grantClient     = "client_credentials"
 	// refreshPrefix starts every refresh token, as Entra's start "1.A".
 	refreshPrefix = "1.AXEA"
 )
@@ -86,6 +87,8 @@ func (t *tenant) token(rw http.ResponseWriter, r *http.Request) error {
 		resp, err = t.authorizationCodeGrant(form, client, now)
 	case grantJWTBearer:
 		resp, err = t.onBehalfOfGrant(form, client, now)
+	case grantClient:
+		resp, err = t.clientCredentialsGrant(form, client, now)
 	default:
 		return errUnsupportedGrant(grant)
 	}

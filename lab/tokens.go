@@ -198,6 +198,9 @@ func (w *World) Secrets() []string {
 			}
 		}
 	}
+	if w.Has("named-value-secret-id") {
+		out = append(out, w.apim().gatewaySecretValue)
+	}
 	if w.tenant == nil {
 		return out
 	}

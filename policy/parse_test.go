@@ -180,3 +180,58 @@ func TestPlaceholdersAsText(t *testing.T) {
 		}
 	}
 }
+
+// "Bearer " + something else than the OBO token is still the wrong header.
+func TestAuthorizationMustCarryTheOBOToken(t *testing.T) {
+	doc := func(value string) string {
+		return `<policies><inbound><validate-azure-ad-token tenant-id="t.example" />
+<cache-lookup-value key="@(&quot;k&quot; + (string)context.Variables[&quot;oid&quot;])" variable-name="oboToken" />
+<send-request mode="new" response-variable-name="oboResponse"><set-url>https://login.microsoftonline.com/t.example/oauth2/v2.0/token</set-url><set-body>grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer</set-body></send-request>
+<set-variable name="fresh" value="@(((IResponse)context.Variables[&quot;oboResponse&quot;]).Body.As&lt;JObject&gt;()[&quot;access_token&quot;])" />
+<set-header name="Authorization" exists-action="override"><value>` + value + `</value></set-header>
+<rewrite-uri template="/mcp/oauth" /></inbound></policies>`
+	}
+	for value, want := range map[string]bool{
+		`@("Bearer " + (string)context.Variables["gatewayAppId"])`: true,
+		`@("Bearer " + (string)context.Variables["oboToken"])`:     false,
+		`@("Bearer " + (string)context.Variables["fresh"])`:        false,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/mcp/policy.xml", Content: doc(strings.ReplaceAll(value, `"`, "&quot;"))}}})
+		got := false
+		for _, f := range res.Findings {
+			got = got || f.Rule == "authorization-header"
+		}
+		if got != want {
+			t.Errorf("%s: authorization-header %v, want %v", value, got, want)
+		}
+	}
+}
+
+// The OBO request goes to the tenant whose tokens the gateway validates.
+func TestOBOEndpointIsTheValidatedTenant(t *testing.T) {
+	doc := func(url string) string {
+		return `<policies><inbound><validate-azure-ad-token tenant-id="{{entra-tenant-id}}" />
+<set-variable name="tid" value="{{entra-tenant-id}}" /><set-variable name="other" value="{{other-tenant}}" />
+<send-request mode="new" response-variable-name="r"><set-url>` + url + `</set-url><set-body>x</set-body></send-request>
+</inbound></policies>`
+	}
+	nvs := map[string]NamedValue{
+		"entra-tenant-id": {Name: "entra-tenant-id", Value: "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70", Known: true},
+		"other-tenant":    {Name: "other-tenant", Value: "contoso.onmicrosoft.com", Known: true},
+	}
+	for url, want := range map[string]bool{
+		`@("https://login.microsoftonline.com/" + (string)context.Variables["tid"] + "/oauth2/v2.0/token")`:   false,
+		`@("https://login.microsoftonline.com/" + (string)context.Variables["other"] + "/oauth2/v2.0/token")`: true,
+		`https://login.microsoftonline.com/{{entra-tenant-id}}/oauth2/v2.0/token`:                             false,
+		`https://login.microsoftonline.com/fabrikam.onmicrosoft.com/oauth2/v2.0/token`:                        true,
+	} {
+		res := Lint(Input{Files: []File{{Path: "apis/mcp/policy.xml", Content: doc(url)}}, NamedValues: nvs})
+		got := false
+		for _, f := range res.Findings {
+			got = got || f.Rule == "obo-endpoint" && strings.Contains(f.Message, "validated for")
+		}
+		if got != want {
+			t.Errorf("%s: tenant mismatch %v, want %v (%v)", url, got, want, res.Findings)
+		}
+	}
+}

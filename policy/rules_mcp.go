@@ -166,6 +166,54 @@ func (l *linter) oboScopeApp(r *mcpRoute) string {
 // multiTenantRe matches Entra's endpoints for more than one tenant.
 var multiTenantRe = regexp.MustCompile(`/(common|organizations|consumers)/`)
 
+// tokenURLTenantRe finds the tenant segment of a token endpoint, written
+// out or as a variable: …/<tenant>/oauth2/… or …/" + (string)context.Variables["t"] + "/oauth2/…
+var tokenURLTenantRe = regexp.MustCompile(`https://[^/"]+/(?:([^/"+ ]+)|"\s*\+\s*([^+]+?)\s*\+\s*")/oauth2/`)
+
+// tenantOfURL is the tenant an OBO token endpoint names, when it can be told.
+func (l *linter) tenantOfURL(p *Pipeline, v Value) string {
+	m := tokenURLTenantRe.FindStringSubmatch(v.Text)
+	switch {
+	case m == nil:
+		return ""
+	case m[1] != "":
+		t, ok := l.resolve(Value{Text: m[1]})
+		if !ok {
+			return ""
+		}
+		return t
+	}
+	ref := varRefRe.FindStringSubmatch(m[2])
+	if ref == nil {
+		return ""
+	}
+	src := l.varSource(p, ref[1])
+	if src == nil || src.value().IsExpr() {
+		return ""
+	}
+	t, ok := l.resolve(src.value())
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(t)
+}
+
+// validatedTenant is validate-azure-ad-token's tenant, when it can be told.
+func (l *linter) validatedTenant(r *mcpRoute) string {
+	if r.validate == nil || r.validate.Name != "validate-azure-ad-token" {
+		return ""
+	}
+	v, _ := r.validate.Attr("tenant-id")
+	if v.IsExpr() {
+		return ""
+	}
+	t, ok := l.resolve(v)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(t)
+}
+
 var varRefRe = regexp.MustCompile(`Variables(?:\[\s*"|\.GetValueOrDefault(?:<[^>]*>)?\(\s*")([^"]+)"`)
 
 // varSet is a set-variable statement.
@@ -206,6 +254,10 @@ func (l *linter) oboExchange(r *mcpRoute) {
 			l.at("obo-endpoint", r.p, su, "the OBO request does not go to /oauth2/v2.0/token")
 		case multiTenantRe.MatchString(u):
 			l.at("obo-endpoint", r.p, su, "the OBO request goes to a multi-tenant endpoint, not the tenant's own")
+		default:
+			if url, validated := l.tenantOfURL(r.p, su.Content()), l.validatedTenant(r); url != "" && validated != "" && !strings.EqualFold(url, validated) {
+				l.at("obo-endpoint", r.p, su, "the OBO request goes to tenant %s; the caller's token is validated for %s", url, validated)
+			}
 		}
 	}
 	body := r.obo.Child("set-body")
@@ -373,8 +425,11 @@ func (l *linter) forwarding(r *mcpRoute) {
 			if c := auth.Child("value"); c != nil {
 				val = c.Content().Text
 			}
-			if !strings.Contains(val, `"Bearer "`) && !strings.Contains(val, `$"Bearer {`) {
+			switch vars := r.oboTokenVars(); {
+			case !strings.Contains(val, `"Bearer "`) && !strings.Contains(val, `$"Bearer {`):
 				l.at("authorization-header", r.p, auth, "the Authorization value does not start with \"Bearer \"")
+			case len(vars) > 0 && !refersToAny(val, vars):
+				l.at("authorization-header", r.p, auth, "the Authorization value does not carry the OBO token (variable %s)", strings.Join(vars, " or "))
 			}
 		}
 	}
@@ -395,6 +450,33 @@ func (l *linter) forwarding(r *mcpRoute) {
 			l.at("rewrite-uri-target", r.p, rw, "template %q; Context7's OAuth endpoint is /mcp/oauth", t)
 		}
 	}
+}
+
+// oboTokenVars are the variables that hold the OBO token: the cache
+// lookup's and those set from the OBO response.
+func (r *mcpRoute) oboTokenVars() []string {
+	var out []string
+	respVar := r.obo.AttrText("response-variable-name")
+	for _, s := range r.inbound {
+		switch {
+		case s.N.Name == "cache-lookup-value" && s.N.AttrText("variable-name") != "":
+			out = append(out, s.N.AttrText("variable-name"))
+		case s.N.Name == "set-variable" && respVar != "" && readsResponse(s.N, respVar):
+			out = append(out, s.N.AttrText("name"))
+		}
+	}
+	return out
+}
+
+func refersToAny(expr string, vars []string) bool {
+	for _, m := range varRefRe.FindAllStringSubmatch(expr, -1) {
+		for _, v := range vars {
+			if m[1] == v {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var resourceMetadataRe = regexp.MustCompile(`resource_metadata\s*=\s*"([^"]*)"`)

@@ -14,11 +14,11 @@ func init() { Register("markdown", RenderMarkdown) }
 // table of checks, then a section per finding with its fix, commands and a
 // link to the guide. It reads well in $GITHUB_STEP_SUMMARY, in a pull
 // request comment and pasted into a support ticket.
-func RenderMarkdown(w io.Writer, r *Report, _ Options) error {
+func RenderMarkdown(w io.Writer, r *Report, opts Options) error {
 	var b bytes.Buffer
 	mdHeader(&b, r)
 	mdTable(&b, r)
-	mdFindings(&b, r)
+	mdFindings(&b, r, opts.Verbose)
 	mdEvidence(&b, r)
 	// One write, so that a redacting writer sees every secret whole.
 	_, err := w.Write(b.Bytes())
@@ -56,7 +56,11 @@ func mdHeader(b *bytes.Buffer, r *Report) {
 		mark = "❌"
 	}
 	// The text renderer's verdict, without colour: one wording for both.
-	fmt.Fprintf(b, "## %s c7doctor: %s\n\n", mark, mdText(verdict(newPalette(false), r)))
+	head, cause, _ := strings.Cut(verdict(newPalette(false), r), "\n")
+	fmt.Fprintf(b, "## %s c7doctor: %s\n\n", mark, mdText(head))
+	if cause != "" {
+		fmt.Fprintf(b, "**%s**\n\n", mdText(cause))
+	}
 	target := r.Target.MCPEndpoint
 	if target == "" {
 		target = r.Target.Gateway
@@ -109,26 +113,17 @@ func mdTable(b *bytes.Buffer, r *Report) {
 	b.WriteByte('\n')
 }
 
-// shown says whether a finding gets its own section: the text output's
-// rule, so that both tell the same story.
-func shown(c Check, f Finding) bool {
-	if f.Severity != Info {
-		return true
-	}
-	switch c.Status {
-	case Pass:
-		return false
-	case Skip:
-		return len(f.Fix) > 0
-	}
-	return true
+// shown says whether a finding is printed in text and Markdown, one rule
+// for both: info findings ("nothing to fix") only with -v.
+func shown(f Finding, verbose bool) bool {
+	return f.Severity != Info || verbose
 }
 
-func mdFindings(b *bytes.Buffer, r *Report) {
+func mdFindings(b *bytes.Buffer, r *Report, verbose bool) {
 	n := 0
 	for _, c := range r.Checks {
 		for _, f := range c.Findings {
-			if shown(c, f) {
+			if shown(f, verbose) {
 				n++
 			}
 		}
@@ -139,7 +134,7 @@ func mdFindings(b *bytes.Buffer, r *Report) {
 	b.WriteString("### Findings\n\n")
 	for _, c := range r.Checks {
 		for _, f := range c.Findings {
-			if !shown(c, f) {
+			if !shown(f, verbose) {
 				continue
 			}
 			mdFinding(b, c, f)

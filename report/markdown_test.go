@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,11 +94,12 @@ func TestMarkdownStructure(t *testing.T) {
 					t.Errorf("no table row for %s:\n%s", c.ID, md)
 				}
 				for _, f := range c.Findings {
-					// As the text output: an info finding of a passed
-					// check, or of a skipped one without a fix, is noise.
-					hidden := f.Severity == report.Info &&
-						(c.Status == report.Pass || c.Status == report.Skip && len(f.Fix) == 0)
-					if hidden {
+					// As the text output: info findings only with -v.
+					if f.Severity == report.Info {
+						var v bytes.Buffer
+						if err := report.Render("markdown", &v, r, report.Options{Verbose: true}); err != nil || !strings.Contains(v.String(), "`"+f.ID+"`") {
+							t.Errorf("info finding %s not shown with -v", f.ID)
+						}
 						if strings.Contains(md, f.Title) {
 							t.Errorf("info finding %s shown for a %s check", f.ID, c.Status)
 						}

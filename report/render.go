@@ -11,6 +11,9 @@ import (
 type Options struct {
 	// Color turns on ANSI colours (text only). The caller decides it per stream.
 	Color bool
+	// Verbose shows info findings in text and Markdown (JSON and JUnit
+	// always carry them): without it, only what needs a person's attention.
+	Verbose bool
 }
 
 // Renderer turns a report into bytes.

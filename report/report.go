@@ -152,12 +152,16 @@ type Tool struct {
 
 // Target is what was checked.
 type Target struct {
-	Gateway      string   `json:"gateway"`
-	MCPEndpoint  string   `json:"mcp_endpoint"`
-	Tenant       string   `json:"tenant"`
-	GatewayAppID string   `json:"gateway_app_id"`
-	MCPAPIAppID  string   `json:"mcp_api_app_id"`
-	Inferred     []string `json:"inferred"`
+	Gateway      string `json:"gateway"`
+	MCPEndpoint  string `json:"mcp_endpoint"`
+	Tenant       string `json:"tenant"`
+	GatewayAppID string `json:"gateway_app_id"`
+	MCPAPIAppID  string `json:"mcp_api_app_id"`
+	// The APIM instance in Azure Resource Manager, when known.
+	Subscription  string   `json:"subscription,omitempty"`
+	ResourceGroup string   `json:"resource_group,omitempty"`
+	APIMName      string   `json:"apim_name,omitempty"`
+	Inferred      []string `json:"inferred"`
 }
 
 // Summary counts checks by status.
@@ -180,8 +184,19 @@ type Report struct {
 	ExitCode      int           `json:"exit_code"`
 	Summary       Summary       `json:"summary"`
 	Checks        []Check       `json:"checks"`
+	// Cause is set when the first broken hop's finding names more than one
+	// possible cause and a later check decided which: the verdict cites it.
+	Cause *Cause `json:"cause,omitempty"`
 	// Interrupted is set when Ctrl-C ended the run.
 	Interrupted bool `json:"-"`
+}
+
+// Cause is the decided cause of the first broken hop.
+type Cause struct {
+	Check     string `json:"check"`     // the check that decided
+	Finding   string `json:"finding"`   // its finding id
+	Title     string `json:"title"`     // its finding title
+	Ambiguous string `json:"ambiguous"` // the first broken hop's finding it resolves
 }
 
 // StatusOf is the status a check's findings give it: the worst severity wins.

@@ -54,6 +54,7 @@ func (p palette) severity(s Severity) (string, *color.Color) {
 // RenderText writes the report for a person: one line per check, findings
 // beneath with their fix, commands and guide section, and a verdict.
 func RenderText(w io.Writer, r *Report, opts Options) error {
+	verbose := opts.Verbose
 	p := newPalette(opts.Color)
 	ew := &errWriter{w: w}
 	target := r.Target.MCPEndpoint
@@ -77,10 +78,7 @@ func RenderText(w io.Writer, r *Report, opts Options) error {
 		}
 		ew.printf("%s %-*s %s  %s\n", col.Sprint(mark), width, c.ID, p.dim.Sprint(dur), c.Summary)
 		for _, f := range c.Findings {
-			if c.Status == Pass && f.Severity == Info {
-				continue
-			}
-			if c.Status == Skip && f.Severity == Info && len(f.Fix) == 0 {
+			if !shown(f, verbose) {
 				continue
 			}
 			writeFinding(ew, p, f)
@@ -160,7 +158,11 @@ func verdict(p palette, r *Report) string {
 	if len(failed) == 0 {
 		return p.fail.Sprint("broken (strict: warnings fail)") + " — " + counts
 	}
-	return p.fail.Sprint("broken at "+failed[0]) + " — " + counts
+	line := p.fail.Sprint("broken at "+failed[0]) + " — " + counts
+	if c := r.Cause; c != nil {
+		line += "\ncause: " + c.Title + " [" + c.Finding + "], decided by " + c.Check
+	}
+	return line
 }
 
 func shortDuration(d time.Duration) string {

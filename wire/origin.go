@@ -68,13 +68,18 @@ func checkScheme(u *url.URL) error {
 	case "https":
 		return nil
 	case "http":
-		if IsLoopback(u.Hostname()) {
+		if IsLoopback(u.Hostname()) || u.Hostname() == imdsHost {
 			return nil
 		}
 		return fmt.Errorf("%w: %s", ErrInsecureScheme, u.Redacted())
 	}
 	return fmt.Errorf("wire: unsupported scheme %q", u.Scheme)
 }
+
+// imdsHost is Azure's instance metadata endpoint, plain http on a
+// link-local address that never leaves the machine: managed identity
+// gets its tokens there.
+const imdsHost = "169.254.169.254"
 
 // authPolicy is where an Authorization header may go: the gateway and the
 // origins given in Options.AuthOrigins. Anywhere else (a redirect target, a

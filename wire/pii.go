@@ -68,10 +68,10 @@ func newPseudonyms() *pseudonyms {
 }
 
 var (
-	b64JSON    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}={0,2}`)
-	emailRe    = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
-	guidAfter  = regexp.MustCompile(`(?i)\b(?:oid|uid|home_oid|object[ _-]?id|user[ _-]?id)\b\\?["']?\s*[:=]\s*\\?["']?\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
-	reservedRe = regexp.MustCompile(`(?i)^(name|user|oid|sub|ip|redacted|\d+)$`)
+	b64JSON    = NewLazyRegexp(`eyJ[A-Za-z0-9_-]{2,}={0,2}`)
+	emailRe    = NewLazyRegexp(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+	guidAfter  = NewLazyRegexp(`(?i)\b(?:oid|uid|home_oid|object[ _-]?id|user[ _-]?id)\b\\?["']?\s*[:=]\s*\\?["']?\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
+	reservedRe = NewLazyRegexp(`(?i)^(name|user|oid|sub|ip|redacted|\d+)$`)
 )
 
 // pseudonym returns the stable pseudonym of value, creating it.
@@ -119,7 +119,7 @@ func (p *pseudonyms) learnValue(v string) {
 	}
 }
 
-var guidPattern = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+var guidPattern = NewLazyRegexp(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // learnJWT remembers the personal claims of a token.
 func (p *pseudonyms) learnJWT(tok string) {

@@ -164,10 +164,10 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if req.GetBody != nil {
 		if b, err := req.GetBody(); err == nil {
 			p, cut, _ := ReadLimited(b, prefixLimit)
-			b.Close()
 			ex.ReqBody = red.Prefix(string(p), prefixLimit, cut)
-			// Some GetBody (azcore's) rewinds and returns the very body the
-			// request sends: take a fresh one so the record has not used it up.
+			// Some GetBody funcs (azcore's) hand back the request's own
+			// stream, rewound: the prefix read above consumed it, so the
+			// request goes out with a fresh one. In-memory bodies need no Close.
 			if fresh, err := req.GetBody(); err == nil {
 				req.Body = fresh
 			}
@@ -283,6 +283,9 @@ func (b *teeBody) fill(err error) Exchange {
 	ex.RespBodySize = b.read
 	ex.RespBodyCut = int64(len(b.prefix)) < b.read
 	ex.RespBody = b.red.Prefix(string(b.prefix), prefixLimit, ex.RespBodyCut)
+	if isSecretResponse(b.ctx) && b.read > 0 {
+		ex.RespBody = Redacted + " (a secret value)"
+	}
 	ex.Notes = slices.Clone(ex.Notes)
 	switch {
 	case errors.Is(err, io.EOF):

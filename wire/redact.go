@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -145,18 +144,18 @@ var (
 	tokenKeys = `access_token|id_token|token`
 
 	// key=value (forms, URLs, text), "key":"value" (JSON), \"key\":\"value\" (JSON in a JSON string).
-	neverForm   = regexp.MustCompile(`(?i)\b(` + neverKeys + `)(=)([^&\s"'<>\\]+)`)
-	neverJSON   = regexp.MustCompile(`(?i)("(?:` + neverKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
-	neverJSONEs = regexp.MustCompile(`(?i)(\\"(?:` + neverKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
-	tokenForm   = regexp.MustCompile(`(?i)\b(` + tokenKeys + `)(=)([^&\s"'<>\\]+)`)
-	tokenJSON   = regexp.MustCompile(`(?i)("(?:` + tokenKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
-	tokenJSONEs = regexp.MustCompile(`(?i)(\\"(?:` + tokenKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
+	neverForm   = NewLazyRegexp(`(?i)\b(` + neverKeys + `)(=)([^&\s"'<>\\]+)`)
+	neverJSON   = NewLazyRegexp(`(?i)("(?:` + neverKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
+	neverJSONEs = NewLazyRegexp(`(?i)(\\"(?:` + neverKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
+	tokenForm   = NewLazyRegexp(`(?i)\b(` + tokenKeys + `)(=)([^&\s"'<>\\]+)`)
+	tokenJSON   = NewLazyRegexp(`(?i)("(?:` + tokenKeys + `)"\s*:\s*")((?:[^"\\]|\\.)+)`)
+	tokenJSONEs = NewLazyRegexp(`(?i)(\\"(?:` + tokenKeys + `)\\"\s*:\s*\\")((?:[^"\\]|\\[^"])+)`)
 
 	// A compact JWE (five segments) and JWS (three); the header starts with {" (eyJ).
-	jwePattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
-	jwsPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	jwePattern = NewLazyRegexp(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	jwsPattern = NewLazyRegexp(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	// A credential after an auth scheme: RFC 7235 token68, then the end, a comma or a space.
-	credPattern = regexp.MustCompile(`(?i)\b(bearer|basic|negotiate|ntlm|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
+	credPattern = NewLazyRegexp(`(?i)\b(bearer|basic|negotiate|ntlm|sharedaccesssignature)(\s+)([A-Za-z0-9._~+/-]+=*)($|\s*,|\s)`)
 )
 
 // String redacts s.
@@ -208,7 +207,13 @@ func (r *Redactor) removeByPatternLocked(s string) string {
 		r.learnForm(v)
 		return Redacted
 	})
-	s = replaceGroup(s, neverJSON, 2, func(v string) string { r.learnEscaped(v); return Redacted })
+	s = replaceJSONValue(s, neverJSON, func(key, v string) string {
+		if isErrorName(key, v) {
+			return v // ARM's and Key Vault's "code": "AuthorizationFailed", not a grant
+		}
+		r.learnEscaped(v)
+		return Redacted
+	})
 	s = replaceGroup(s, neverJSONEs, 2, func(v string) string { r.learnEscaped(v); return Redacted })
 	// Tokens lose their signature (and are remembered, so the bare
 	// signature is removed anywhere else).
@@ -268,7 +273,8 @@ func (r *Redactor) learnEscaped(v string) {
 }
 
 // replaceGroup replaces submatch group g of each match of re with fn(group).
-func replaceGroup(s string, re *regexp.Regexp, g int, fn func(string) string) string {
+func replaceGroup(s string, lre *LazyRegexp, g int, fn func(string) string) string {
+	re := lre.Regexp()
 	idx := re.FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s
@@ -286,6 +292,39 @@ func replaceGroup(s string, re *regexp.Regexp, g int, fn func(string) string) st
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// replaceJSONValue is replaceGroup for a pattern whose group 1 is the
+// `"key": "` prefix and group 2 the value; fn sees both.
+func replaceJSONValue(s string, lre *LazyRegexp, fn func(prefix, v string) string) string {
+	idx := lre.Regexp().FindAllStringSubmatchIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		b.WriteString(s[last:m[4]])
+		b.WriteString(fn(s[m[2]:m[3]], s[m[4]:m[5]]))
+		last = m[5]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isErrorName reports an error code in a JSON "code" field: a word in
+// CamelCase (ARM's AuthorizationFailed, Key Vault's Forbidden). An OAuth
+// authorization code is never letters alone.
+func isErrorName(prefix, v string) bool {
+	if !strings.HasPrefix(strings.ToLower(prefix), `"code"`) || len(v) < 4 || len(v) > 64 || v[0] < 'A' || v[0] > 'Z' {
+		return false
+	}
+	for _, c := range v {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // isErrorNumber reports whether v is a short number: no grant or secret is.
@@ -406,7 +445,7 @@ func truncateUTF8(s string, n int) string {
 }
 
 // sensitiveHeader names headers whose whole value is a credential.
-var sensitiveHeader = regexp.MustCompile(`(?i)^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|ocp-apim-subscription-key|x-functions-key|.*(secret|password|token|signature|credential).*)$`)
+var sensitiveHeader = NewLazyRegexp(`(?i)^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|ocp-apim-subscription-key|x-functions-key|.*(secret|password|token|signature|credential).*)$`)
 
 // Header redacts one header value. Authorization keeps its scheme and a
 // token's claims; other credential headers lose their value entirely.
