@@ -205,11 +205,22 @@ func (a *app) initAction(c *cli.Context) error {
 	if err := writeFileAtomic(path, []byte(doc), 0o644); err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("init: %v", err)}
 	}
-	fmt.Fprintf(a.stderr, "wrote %s; next: c7doctor run", displayPath(path))
+	run := "c7doctor run"
 	if filepath.Clean(path) != defaultConfigFile {
-		fmt.Fprintf(a.stderr, " --config %s", path)
+		run += " --config " + path
 	}
-	fmt.Fprintln(a.stderr)
+	fmt.Fprintf(a.stderr, "wrote %s; next: %s\n", displayPath(path), run)
+	if st.values["token-file"] == "" {
+		// Device code signs in only at a terminal: without one the run
+		// would test the discovery surface alone and still pass.
+		app := st.values["gateway-app-id"]
+		if app == "" {
+			app = "<gateway-app-id>"
+		}
+		fmt.Fprintf(a.stderr, "device code needs a terminal; where there is none (CI, a script), give a token:\n")
+		fmt.Fprintf(a.stderr, "  az account get-access-token --resource api://%s -o json > token.json\n", app)
+		fmt.Fprintf(a.stderr, "  %s --token-file token.json\n", run)
+	}
 	return nil
 }
 

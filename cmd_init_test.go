@@ -97,6 +97,15 @@ func TestInitInfersFromTheGatewayAndRunReadsTheFile(t *testing.T) {
 	if !strings.Contains(r.stderr, "wrote "+cfg) {
 		t.Errorf("stderr does not say what was written: %s", r.stderr)
 	}
+	// Without a terminal device code cannot run: init prints the complete
+	// command that tests the whole path there, with the ids it found.
+	for _, want := range []string{"device code needs a terminal",
+		"az account get-access-token --resource api://" + w.GatewayAppID + " -o json > token.json",
+		"c7doctor run --config " + cfg + " --token-file token.json"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
 
 	// run takes the file as it is: same target, no usage error.
 	rr := runCLI(t, cliOpts{}, "run", "--config", cfg, "--only", "challenge", "--no-cache", "-o", "json")

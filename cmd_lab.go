@@ -144,6 +144,7 @@ func printLab(out io.Writer, w *lab.World, files lab.Files, faults []string, int
 	fmt.Fprintf(tw, "  %s\tthe gateway app's client secret (0600)\n", files.Secret)
 	fmt.Fprintf(tw, "  %s\tthe client secret of the reader service principal (%s), Reader on the instance (0600)\n", files.ReaderSecret, w.ReaderAppID)
 	fmt.Fprintf(tw, "  %s\tthe run settings\n", files.Config)
+	fmt.Fprintf(tw, "  %s\ta token of %s, for runs without a terminal (0600, valid one hour)\n", files.Token, w.Users[0].Email)
 	tw.Flush()
 	fmt.Fprintln(out)
 	if interactive {
@@ -154,6 +155,10 @@ func printLab(out io.Writer, w *lab.World, files lab.Files, faults []string, int
 	fmt.Fprintln(out, "Check it from another terminal:")
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "  "+files.RunCommand())
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "Device code needs a terminal; where there is none (CI, a pipe, a script), pass the token:")
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "  "+files.TokenCommand())
 	fmt.Fprintln(out)
 }
 

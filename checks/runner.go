@@ -142,7 +142,9 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 		}
 	}
 	status := map[string]report.Status{}
-	var stopped error // why the rest of the run is skipped
+	cov := &report.Coverage{Tested: []string{}, Untested: []report.Untested{}, Next: []string{}}
+	noInput := map[string]bool{} // checks skipped for lack of input
+	var stopped error            // why the rest of the run is skipped
 	for _, c := range all {
 		res := &Result{env: env}
 		var dur time.Duration
@@ -154,11 +156,16 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 		default:
 			if need := firstUnmet(c.Needs, status); need != "" {
 				res.Skip("needs " + need)
+				noInput[c.ID] = noInput[need]
 				break
 			}
 			if c.Ready != nil {
 				if why := c.Ready(env); why != "" {
 					res.Skip(why)
+					noInput[c.ID] = true
+					if !slices.Contains(cov.Next, res.summary) {
+						cov.Next = append(cov.Next, res.summary)
+					}
 					break
 				}
 			}
@@ -168,6 +175,13 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 			t0 := time.Now()
 			runOne(ctx, env, c, res)
 			dur = time.Since(t0)
+			if res.skipped && ctx.Err() == nil {
+				// A check that skips itself lacks input (no token, no secret).
+				noInput[c.ID] = true
+				if !slices.Contains(cov.Next, res.summary) {
+					cov.Next = append(cov.Next, res.summary)
+				}
+			}
 			if env.HTTP != nil {
 				env.noteOrigins(c.ID, res, rep.Checks)
 			}
@@ -199,10 +213,18 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 		}
 		status[c.ID] = chk.Status
 		rep.Checks = append(rep.Checks, chk)
+		switch {
+		case chk.Status != report.Skip:
+			cov.Tested = append(cov.Tested, c.ID)
+		case noInput[c.ID] && res.skipped:
+			cov.Untested = append(cov.Untested, report.Untested{Check: c.ID, Why: chk.Summary})
+		}
 	}
 	rep.Target = *env.Target
 	rep.Duration = time.Since(start)
 	rep.Interrupted = errors.Is(stopped, ErrInterrupted)
+	cov.Complete = len(cov.Untested) == 0
+	rep.Coverage = cov
 	rep.Cause = decidedCause(rep)
 	rep.Finalize(sel.Require, sel.Strict)
 	return rep

@@ -20,6 +20,13 @@ type Files struct {
 	ReaderSecret string
 	Cache        string // msal-cache.json: where runs keep the lab's tokens (written by c7doctor)
 	Config       string // c7doctor.yaml: settings that `c7doctor run --config` takes
+	Token        string // gateway-token (0600): a token of the lab's first user, for runs without a terminal
+}
+
+// TokenCommand is the command that checks the whole path where no terminal
+// is available (CI, a pipe): device code needs one, so it passes a token.
+func (f Files) TokenCommand() string {
+	return f.RunCommand() + " --token-file " + filesShellQuote(f.Token)
 }
 
 // RunCommand is the command line that checks the lab with these files.
@@ -45,6 +52,10 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 		ReaderSecret: filepath.Join(abs, "reader-secret"),
 		Cache:        filepath.Join(abs, "msal-cache.json"),
 		Config:       filepath.Join(abs, "c7doctor.yaml"),
+		Token:        filepath.Join(abs, "gateway-token"),
+	}
+	if err := filesWrite(f.Token, []byte(w.MintToken(w.UserTokenClaims(w.Users[0]))), 0o600); err != nil {
+		return Files{}, err
 	}
 	if err := filesWrite(f.CA, w.CAPEM, 0o644); err != nil {
 		return Files{}, err

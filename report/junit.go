@@ -127,6 +127,7 @@ func junitProperties(r *Report) []junitProperty {
 	}
 	add("status", string(r.Status))
 	add("exit_code", fmt.Sprint(r.ExitCode))
+	add("coverage", r.CoverageLine())
 	return props
 }
 

@@ -61,6 +61,9 @@ func mdHeader(b *bytes.Buffer, r *Report) {
 	if cause != "" {
 		fmt.Fprintf(b, "**%s**\n\n", mdText(cause))
 	}
+	if line := r.CoverageLine(); line != "" {
+		fmt.Fprintf(b, "⚠️ %s\n\n", mdText(line))
+	}
 	target := r.Target.MCPEndpoint
 	if target == "" {
 		target = r.Target.Gateway

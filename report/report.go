@@ -5,6 +5,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -184,6 +186,9 @@ type Report struct {
 	ExitCode      int           `json:"exit_code"`
 	Summary       Summary       `json:"summary"`
 	Checks        []Check       `json:"checks"`
+	// Coverage says what the run proved and what it could not test for
+	// lack of input; nil only in reports built without the runner.
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Cause is set when the first broken hop's finding names more than one
 	// possible cause and a later check decided which: the verdict cites it.
 	Cause *Cause `json:"cause,omitempty"`
@@ -281,4 +286,38 @@ func (r *Report) Find(id string) (*Check, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Coverage is what a run tested. A check skipped for lack of input (no
+// token, no secret, not requested) stays a skip and changes the exit code
+// only through --require; coverage says so in every format.
+type Coverage struct {
+	Complete bool       `json:"complete"`
+	Tested   []string   `json:"tested"`
+	Untested []Untested `json:"untested"`
+	// Next says what to give the run to test the rest, one line per missing input.
+	Next []string `json:"next"`
+}
+
+// Untested is a check not run for lack of input.
+type Untested struct {
+	Check string `json:"check"`
+	Why   string `json:"why"`
+}
+
+// CoverageLine is the coverage in one sentence, "" when the run was complete.
+func (r *Report) CoverageLine() string {
+	c := r.Coverage
+	if c == nil || c.Complete {
+		return ""
+	}
+	ids := make([]string, len(c.Untested))
+	for i, u := range c.Untested {
+		ids[i] = u.Check
+	}
+	line := fmt.Sprintf("coverage: %d of %d checks ran; not tested for lack of input: %s", len(c.Tested), len(r.Checks), strings.Join(ids, ", "))
+	if len(c.Next) > 0 {
+		line += ". To test them: " + strings.Join(c.Next, "; ")
+	}
+	return line
 }

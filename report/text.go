@@ -85,6 +85,9 @@ func RenderText(w io.Writer, r *Report, opts Options) error {
 		}
 	}
 	ew.printf("\n%s\n", verdict(p, r))
+	if line := r.CoverageLine(); line != "" {
+		ew.printf("%s\n", p.warn.Sprint(line))
+	}
 	return ew.err
 }
 
