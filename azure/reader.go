@@ -163,24 +163,19 @@ func (r *Reader) onlySubscription(ctx context.Context) (string, error) {
 func (r *Reader) findResourceGroup(ctx context.Context, f *armapimanagement.ClientFactory, t Target) (string, error) {
 	const op = "list APIM instances"
 	pager := f.NewServiceClient().NewListPager(nil)
-	for page := 0; pager.More(); page++ {
-		if page == maxPages {
-			return "", &Error{Op: op, Message: fmt.Sprintf("more than %d pages", maxPages)}
+	items, err := listAll(ctx, op, pager, func(p armapimanagement.ServiceClientListResponse) []*armapimanagement.ServiceResource { return p.Value })
+	if err != nil {
+		return "", err
+	}
+	for _, s := range items {
+		if s.ID == nil || !strings.EqualFold(deref(s.Name), t.Service) {
+			continue
 		}
-		resp, err := pager.NextPage(ctx)
+		id, err := arm.ParseResourceID(*s.ID)
 		if err != nil {
-			return "", classify(op, err)
+			return "", &Error{Op: op, Message: "unreadable resource id " + *s.ID, Err: err}
 		}
-		for _, s := range resp.Value {
-			if s == nil || s.ID == nil || !strings.EqualFold(deref(s.Name), t.Service) {
-				continue
-			}
-			id, err := arm.ParseResourceID(*s.ID)
-			if err != nil {
-				return "", &Error{Op: op, Message: "unreadable resource id " + *s.ID, Err: err}
-			}
-			return id.ResourceGroupName, nil
-		}
+		return id.ResourceGroupName, nil
 	}
 	return "", &Error{Op: op, Kind: KindTarget, Message: fmt.Sprintf("no APIM instance named %q in subscription %s that this credential can see: set --resource-group, or grant Reader", t.Service, t.Subscription)}
 }
@@ -223,31 +218,25 @@ func (r *Reader) apis(ctx context.Context, f *armapimanagement.ClientFactory, t 
 	const op = "list APIs"
 	var out []API
 	pager := f.NewAPIClient().NewListByServicePager(t.ResourceGroup, t.Service, nil)
-	for page := 0; pager.More(); page++ {
-		if page == maxPages {
-			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
-		}
-		resp, err := pager.NextPage(ctx)
-		if err != nil {
-			return out, classify(op, err)
-		}
-		for _, a := range resp.Value {
-			if a == nil {
-				continue
-			}
-			api := API{Name: deref(a.Name)}
-			if p := a.Properties; p != nil {
-				api.DisplayName, api.Path, api.ServiceURL = deref(p.DisplayName), deref(p.Path), deref(p.ServiceURL)
-				api.SubscriptionRequired = p.SubscriptionRequired == nil || *p.SubscriptionRequired // APIM's default is true
-				api.IsCurrent = p.IsCurrent == nil || *p.IsCurrent
-				for _, pr := range p.Protocols {
-					if pr != nil {
-						api.Protocols = append(api.Protocols, string(*pr))
-					}
+	items, err := listAll(ctx, op, pager, func(p armapimanagement.APIClientListByServiceResponse) []*armapimanagement.APIContract {
+		return p.Value
+	})
+	if err != nil {
+		return out, err
+	}
+	for _, a := range items {
+		api := API{Name: deref(a.Name)}
+		if p := a.Properties; p != nil {
+			api.DisplayName, api.Path, api.ServiceURL = deref(p.DisplayName), deref(p.Path), deref(p.ServiceURL)
+			api.SubscriptionRequired = p.SubscriptionRequired == nil || *p.SubscriptionRequired // APIM's default is true
+			api.IsCurrent = p.IsCurrent == nil || *p.IsCurrent
+			for _, pr := range p.Protocols {
+				if pr != nil {
+					api.Protocols = append(api.Protocols, string(*pr))
 				}
 			}
-			out = append(out, api)
 		}
+		out = append(out, api)
 	}
 	var wg sync.WaitGroup
 	for i := range out {
@@ -267,24 +256,18 @@ func (r *Reader) operations(ctx context.Context, f *armapimanagement.ClientFacto
 	op := "list operations of " + api
 	var out []Operation
 	pager := f.NewAPIOperationClient().NewListByAPIPager(t.ResourceGroup, t.Service, api, nil)
-	for page := 0; pager.More(); page++ {
-		if page == maxPages {
-			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
+	items, err := listAll(ctx, op, pager, func(p armapimanagement.APIOperationClientListByAPIResponse) []*armapimanagement.OperationContract {
+		return p.Value
+	})
+	if err != nil {
+		return out, err
+	}
+	for _, o := range items {
+		oper := Operation{Name: deref(o.Name)}
+		if p := o.Properties; p != nil {
+			oper.Method, oper.URLTemplate = strings.ToUpper(deref(p.Method)), deref(p.URLTemplate)
 		}
-		resp, err := pager.NextPage(ctx)
-		if err != nil {
-			return out, classify(op, err)
-		}
-		for _, o := range resp.Value {
-			if o == nil {
-				continue
-			}
-			oper := Operation{Name: deref(o.Name)}
-			if p := o.Properties; p != nil {
-				oper.Method, oper.URLTemplate = strings.ToUpper(deref(p.Method)), deref(p.URLTemplate)
-			}
-			out = append(out, oper)
-		}
+		out = append(out, oper)
 	}
 	return out, nil
 }
@@ -294,40 +277,34 @@ func (r *Reader) namedValues(ctx context.Context, f *armapimanagement.ClientFact
 	client := f.NewNamedValueClient()
 	var out []NamedValue
 	pager := client.NewListByServicePager(t.ResourceGroup, t.Service, nil)
-	for page := 0; pager.More(); page++ {
-		if page == maxPages {
-			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
-		}
-		resp, err := pager.NextPage(ctx)
-		if err != nil {
-			return out, classify(op, err)
-		}
-		for _, v := range resp.Value {
-			if v == nil {
-				continue
-			}
-			nv := NamedValue{Name: deref(v.Name)}
-			if p := v.Properties; p != nil {
-				nv.DisplayName, nv.Value = deref(p.DisplayName), deref(p.Value)
-				nv.Secret = p.Secret != nil && *p.Secret
-				if kv := p.KeyVault; kv != nil {
-					nv.KeyVault = &KeyVault{SecretID: deref(kv.SecretIdentifier)}
-					if s := kv.LastStatus; s != nil {
-						nv.KeyVault.LastCode, nv.KeyVault.LastMessage = deref(s.Code), deref(s.Message)
-						if s.TimeStampUTC != nil {
-							nv.KeyVault.LastRefresh = *s.TimeStampUTC
-						}
+	items, err := listAll(ctx, op, pager, func(p armapimanagement.NamedValueClientListByServiceResponse) []*armapimanagement.NamedValueContract {
+		return p.Value
+	})
+	if err != nil {
+		return out, err
+	}
+	for _, v := range items {
+		nv := NamedValue{Name: deref(v.Name)}
+		if p := v.Properties; p != nil {
+			nv.DisplayName, nv.Value = deref(p.DisplayName), deref(p.Value)
+			nv.Secret = p.Secret != nil && *p.Secret
+			if kv := p.KeyVault; kv != nil {
+				nv.KeyVault = &KeyVault{SecretID: deref(kv.SecretIdentifier)}
+				if s := kv.LastStatus; s != nil {
+					nv.KeyVault.LastCode, nv.KeyVault.LastMessage = deref(s.Code), deref(s.Message)
+					if s.TimeStampUTC != nil {
+						nv.KeyVault.LastRefresh = *s.TimeStampUTC
 					}
 				}
 			}
-			if !nv.Secret && slices.ContainsFunc(sealedNames, func(n string) bool { return strings.EqualFold(n, nv.Name) }) {
-				nv.sealed = &sealed{v: nv.Value} // a secret stored as a plain value is still a secret
-			}
-			if nv.Secret || nv.sealed != nil {
-				nv.Value = "" // never keep a secret in a visible field
-			}
-			out = append(out, nv)
 		}
+		if !nv.Secret && slices.ContainsFunc(sealedNames, func(n string) bool { return strings.EqualFold(n, nv.Name) }) {
+			nv.sealed = &sealed{v: nv.Value} // a secret stored as a plain value is still a secret
+		}
+		if nv.Secret || nv.sealed != nil {
+			nv.Value = "" // never keep a secret in a visible field
+		}
+		out = append(out, nv)
 	}
 	if !secrets {
 		return out, nil
@@ -364,3 +341,24 @@ func deref(p *string) string {
 
 // IsNoAccess reports a read refused for want of a role.
 func IsNoAccess(err error) bool { return KindOf(err) == KindNoAccess }
+
+// listAll reads every page of a list and returns its entries; a list longer
+// than maxPages pages (or a nextLink that loops) ends there with an error.
+func listAll[P, T any](ctx context.Context, op string, pager *runtime.Pager[P], value func(P) []*T) ([]*T, error) {
+	var out []*T
+	for page := 0; pager.More(); page++ {
+		if page == maxPages {
+			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
+		}
+		resp, err := pager.NextPage(ctx)
+		if err != nil {
+			return out, classify(op, err)
+		}
+		for _, v := range value(resp) {
+			if v != nil {
+				out = append(out, v)
+			}
+		}
+	}
+	return out, nil
+}

@@ -66,28 +66,20 @@ func (e *Env) Infer(field, value string) {
 	if value == "" {
 		return
 	}
-	switch field {
-	case "tenant":
-		e.Config.Tenant = value
-		e.Target.Tenant = value
-	case "gateway_app_id":
-		e.Config.GatewayAppID = value
-		e.Target.GatewayAppID = value
-	case "mcp_api_app_id":
-		e.Config.MCPAPIAppID = value
-		e.Target.MCPAPIAppID = value
-	case "subscription":
-		e.Config.Subscription = value
-		e.Target.Subscription = value
-	case "resource_group":
-		e.Config.ResourceGroup = value
-		e.Target.ResourceGroup = value
-	case "apim_name":
-		e.Config.APIMName = value
-		e.Target.APIMName = value
-	default:
+	// Each field the run may learn, in the config and in the report's target.
+	slots := map[string][2]*string{
+		"tenant":         {&e.Config.Tenant, &e.Target.Tenant},
+		"gateway_app_id": {&e.Config.GatewayAppID, &e.Target.GatewayAppID},
+		"mcp_api_app_id": {&e.Config.MCPAPIAppID, &e.Target.MCPAPIAppID},
+		"subscription":   {&e.Config.Subscription, &e.Target.Subscription},
+		"resource_group": {&e.Config.ResourceGroup, &e.Target.ResourceGroup},
+		"apim_name":      {&e.Config.APIMName, &e.Target.APIMName},
+	}
+	slot, ok := slots[field]
+	if !ok {
 		return
 	}
+	*slot[0], *slot[1] = value, value
 	for _, f := range e.Target.Inferred {
 		if f == field {
 			return
