@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "subscription", Usage: "Azure subscription of the APIM instance (default $AZURE_SUBSCRIPTION_ID, else the credential's only one)"},
 		&cli.StringFlag{Name: "resource-group", Usage: "resource group of the APIM instance (inferred by listing the subscription's instances)"},
 		&cli.StringFlag{Name: "apim-name", Usage: "name of the APIM instance (inferred from a <name>.azure-api.net gateway)"},
+		&cli.StringFlag{Name: "secret-expiry-warn", Value: "30d", Usage: "warn when the Gateway app's client secret ends within this time: days (30d) or a duration (720h)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted CA certificates"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only these checks and what they need (comma-separated ids)"},
 		&cli.StringSliceFlag{Name: "skip", Usage: "skip these checks and what needs them"},
@@ -145,6 +147,11 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Timeout <= 0 {
 		return nil, usageError("--timeout: expected a positive duration like 10s, got %s", cfg.Timeout)
 	}
+	warn, err := parseDays(c.String("secret-expiry-warn"))
+	if err != nil {
+		return nil, usageError("--secret-expiry-warn: %v", err)
+	}
+	cfg.SecretExpiryWarn = warn
 	if cfg.Deadline <= 0 {
 		return nil, usageError("--deadline: expected a positive duration like 2m, got %s", cfg.Deadline)
 	}
@@ -403,7 +410,7 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	defer trace.write(a, client)
 	defer client.Close()
-	arm, err := a.armReader(s, client)
+	arm, graph, err := a.azureReaders(s, client)
 	if err != nil {
 		return usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
 	}
@@ -429,7 +436,7 @@ func (a *app) runAction(c *cli.Context) error {
 			Subscription: s.cfg.Subscription, ResourceGroup: s.cfg.ResourceGroup, APIMName: s.cfg.APIMName,
 		},
 		Stderr: red.Writer(talk), Interactive: stderrTerm,
-		OpenBrowser: opener, ARM: arm,
+		OpenBrowser: opener, ARM: arm, Graph: graph,
 	}
 	if s.subFromEnv {
 		env.Infer("subscription", s.cfg.Subscription)
@@ -496,13 +503,31 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 	return w, cleanup, nil
 }
 
-// armReader is the run's one reader of the APIM instance, with the one
-// credential: a service principal's secret when --azure-client-id is set
-// (the lab's reader, or a caller's own), else azidentity's default chain
-// (or the credentials --azure-credential names) when the app allows it.
-func (a *app) armReader(s *runSetup, client *wire.Client) (checks.APIMReader, error) {
-	return checks.NewARMReader(s.cloud, checks.Credential{
+// azureReaders are the run's readers of the configuration, ARM and
+// Microsoft Graph, on the one credential: a service principal's secret when
+// --azure-client-id is set (the lab's reader, or a caller's own), else
+// azidentity's default chain (or the credentials --azure-credential names)
+// when the app allows it.
+func (a *app) azureReaders(s *runSetup, client *wire.Client) (checks.APIMReader, checks.GraphReader, error) {
+	return checks.NewAzureReaders(s.cloud, checks.Credential{
 		ClientID: s.azClientID, ClientSecret: s.azClientSecret, Selector: s.azCred,
 		DefaultChain: a.azureChain, Tenant: s.cfg.Tenant, Getenv: a.getenv,
 	}, client, s.cfg.Timeout)
+}
+
+// parseDays reads a span given in days ("30d", "30") or as a Go duration ("720h").
+func parseDays(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	days, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err == nil {
+		if days < 0 {
+			return 0, fmt.Errorf("expected a number of days like 30d, got %q", v)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, derr := time.ParseDuration(v)
+	if derr != nil || d < 0 {
+		return 0, fmt.Errorf("expected days like 30d or a duration like 720h, got %q", v)
+	}
+	return d, nil
 }

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"time"
 
 	"github.com/c7doctor/c7doctor/azure"
@@ -59,9 +61,10 @@ type Credential struct {
 	Getenv       func(string) (string, bool)
 }
 
-// NewARMReader builds the run's one credential and the reader of the APIM
-// instance on the run's HTTP client; nil when there is no credential.
-func NewARMReader(e Endpoints, c Credential, client *wire.Client, timeout time.Duration) (APIMReader, error) {
+// NewAzureReaders builds the run's one credential and, on it and the run's
+// HTTP client, the readers of the APIM instance (ARM) and of the app
+// registrations (Microsoft Graph); both nil when there is no credential.
+func NewAzureReaders(e Endpoints, c Credential, client *wire.Client, timeout time.Duration) (APIMReader, GraphReader, error) {
 	audience := e.armAudience
 	if audience == "" {
 		audience = azure.Clouds[0].ARMAudience
@@ -69,19 +72,22 @@ func NewARMReader(e Endpoints, c Credential, client *wire.Client, timeout time.D
 	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: timeout, Cloud: azure.Cloud{
 		Name: e.Cloud, AuthorityHost: e.AuthorityHost, ARMEndpoint: e.ARMEndpoint, ARMAudience: audience, GraphEndpoint: e.GraphEndpoint,
 	}}
+	var cred azcore.TokenCredential
+	var err error
 	switch {
 	case c.ClientID != "":
-		cred, err := azure.SecretCredential(c.Tenant, c.ClientID, c.ClientSecret, o)
-		if err != nil {
-			return nil, err
-		}
-		return azure.NewReader(cred, o), nil
+		cred, err = azure.SecretCredential(c.Tenant, c.ClientID, c.ClientSecret, o)
 	case c.DefaultChain:
-		cred, err := azure.DefaultCredential(c.Selector, c.Tenant, o, c.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		return azure.NewReader(cred, o), nil
+		cred, err = azure.DefaultCredential(c.Selector, c.Tenant, o, c.Getenv)
+	default:
+		return nil, nil, nil
 	}
-	return nil, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	graph, err := azure.NewGraph(cred, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return azure.NewReader(cred, o), graph, nil
 }

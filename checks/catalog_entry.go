@@ -30,7 +30,7 @@ type Entry struct {
 }
 
 // Catalog is every finding the tool can emit, keyed by id.
-var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, apimEntries)
+var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, apimEntries, entraEntries)
 
 func buildCatalog(groups ...[]Entry) map[string]Entry {
 	out := map[string]Entry{}
@@ -71,6 +71,8 @@ type CommandData struct {
 	Subscription, ResourceGroup, APIMName       string
 	Gateway, Host, APIPath, MCPEndpoint         string
 	AuthorityHost                               string
+	// Known once Microsoft Graph was read; marked placeholders before.
+	GraphEndpoint, GatewayObjectID, MCPAPIObjectID, MCPAccessScopeID string
 }
 
 // NewCommandData takes what the config knows.
@@ -95,6 +97,11 @@ func NewCommandData(c *Config) CommandData {
 		APIPath:       or(c.APIPath, "context7"),
 		MCPEndpoint:   or(c.MCPEndpoint(), "https://<apim-host>/context7/mcp"),
 		AuthorityHost: or(c.AuthorityHost, "https://login.microsoftonline.com"),
+		GraphEndpoint: "https://graph.microsoft.com",
+		// Placeholders until Graph is read: az resolves app ids, az rest needs object ids.
+		GatewayObjectID:  "$(az ad app show --id " + or(c.GatewayAppID, "<gateway-app-id>") + " --query id -o tsv)",
+		MCPAPIObjectID:   "$(az ad app show --id " + or(c.MCPAPIAppID, "<mcp-api-app-id>") + " --query id -o tsv)",
+		MCPAccessScopeID: "<mcp.access-scope-id>",
 	}
 }
 

@@ -24,6 +24,12 @@ var All = []Check{
 	{ID: "apim-service", Title: "APIM instance (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMService},
 	{ID: "apim-apis", Title: "MCP and OAuth proxy APIs (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMAPIs},
 	{ID: "apim-named-values", Title: "Named values (ARM)", NeedsText: "read access to the instance; --read-secrets to compare the secret", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMNamedValues},
+
+	// The configuration side: what Microsoft Graph holds explains what the wire showed.
+	{ID: "entra-gateway-app", Title: "APIM Gateway app registration (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraGatewayApp},
+	{ID: "entra-mcp-api-app", Title: "Context7 MCP API app registration (Graph)", NeedsText: "Graph read access, MCP API app id", Ready: needGraphAndMCPApp, Run: runEntraMCPAPIApp},
+	{ID: "entra-consent", Title: "Service principals and admin consent (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraConsent},
+	{ID: "entra-secret", Title: "Gateway app client secret expiry (Graph)", NeedsText: "Graph read access, gateway app id", Ready: needGraph, Run: runEntraSecret},
 }
 
 // NeedsOf describes what a check needs, for `c7doctor checks`.
@@ -71,6 +77,16 @@ func needUpstreamProbe(env *Env) string {
 	}
 	if env.Config.Upstream == "" {
 		return "needs --upstream"
+	}
+	return ""
+}
+
+func needGraphAndMCPApp(env *Env) string {
+	if why := needGraph(env); why != "" {
+		return why
+	}
+	if env.Config.MCPAPIAppID == "" {
+		return "needs the MCP API app id: set --mcp-api-app-id"
 	}
 	return ""
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// to compare them in memory; they are never shown.
 	ReadSecrets bool
 
+	// SecretExpiryWarn is how long before its end a client secret is warned about.
+	SecretExpiryWarn time.Duration
+
 	// Flow is how gateway-token signs a person in: FlowDeviceCode (the
 	// default) or FlowBrowser, the authorization-code route MCP clients take.
 	Flow string

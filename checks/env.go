@@ -13,6 +13,9 @@ import (
 type Env struct {
 	Config *Config
 	HTTP   *wire.Client
+	// Graph reads the app registrations from Microsoft Graph (nil: the
+	// entra checks skip). The credential behind it is built by the caller, once.
+	Graph  GraphReader
 	State  *State
 	Target *report.Target
 	Now    func() time.Time
@@ -34,6 +37,17 @@ type Env struct {
 	Progress func(id, title string)
 
 	deadline *pausableDeadline
+	// ctx is the run's context (Ctrl-C, the deadline), for the few places
+	// that read on demand without a context of their own.
+	ctx context.Context
+}
+
+// runContext is the run's context; Background outside a run.
+func (e *Env) runContext() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 // PersonTime stops the run's deadline while a person acts (device code);

@@ -16,7 +16,7 @@ const GatewayScopeName = "Mcp.Gateway.Access"
 // runGatewayClaims checks what APIM's validate-azure-ad-token checks, and
 // says for each claim what is wrong with it: signature, iss, aud, scp, tid,
 // oid, exp and nbf.
-func runGatewayClaims(_ context.Context, env *Env, r *Result) {
+func runGatewayClaims(ctx context.Context, env *Env, r *Result) {
 	tok := env.State.Token.Decoded
 	if tok == nil && env.State.GatewayToken != "" {
 		t, err := auth.Decode(env.State.GatewayToken)
@@ -53,7 +53,7 @@ func runGatewayClaims(_ context.Context, env *Env, r *Result) {
 
 	verdicts := auth.Judge(tok, gatewayExpect(tok, env))
 	claimsKind(r, tok, env)
-	claimsIssuer(r, tok, env, verdicts)
+	claimsIssuer(ctx, r, tok, env, verdicts)
 	claimsAudience(r, tok, env, verdicts)
 	claimsScope(r, verdicts)
 	claimsTenant(r, verdicts)
@@ -160,7 +160,7 @@ func gatewayExpect(tok *auth.Token, env *Env) auth.Expect {
 	return e
 }
 
-func claimsIssuer(r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict) {
+func claimsIssuer(ctx context.Context, r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict) {
 	iss := tok.Claims.Iss
 	want := expectedIssuer(env)
 	v, _ := auth.Find(verdicts, "iss")
@@ -170,7 +170,7 @@ func claimsIssuer(r *Result, tok *auth.Token, env *Env, verdicts []auth.Verdict)
 		if tok.Claims.HasAudience("api://" + env.Config.GatewayAppID) {
 			detail += " Its aud, api://" + env.Config.GatewayAppID + ", is the v1 form of the same app: v2 tokens name it by client id."
 		}
-		r.Find("token-v1-issuer", detail)
+		r.Find("token-v1-issuer", detail+graphCause(ctx, env, causeGatewayV1))
 	case v.OK():
 	case want == "":
 		r.Find("token-wrong-issuer", fmt.Sprintf("iss is %q, not a v2 issuer (https://<authority-host>/<tenant-id>/v2.0).", iss))

@@ -26,6 +26,7 @@ func findEntra(env *Env, r *Result, e *auth.EntraError, what string, opts ...Fin
 		if strings.EqualFold(cfg.ClientID, AzureCLIClientID) || cfg.ClientID == "" {
 			extra = append(extra, "c7doctor signs in as the Azure CLI ("+AzureCLIClientID+"): pre-authorize it on the Gateway app's Mcp.Gateway.Access scope as Part 6 Step 1 (Authorize the Azure CLI on the Gateway app) says.")
 		}
+		detail += graphCause(env.runContext(), env, causeClientPreauth)
 	case "token-public-client-disabled":
 		if firstPartyApp(cfg.ClientID) {
 			opts = append(opts, withoutCommands())

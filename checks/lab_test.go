@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/lab/labtest"
@@ -52,7 +54,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 	}
 	red := wire.NewRedactor()
 	red.Secret(cfg.GatewaySecret, w.ReaderSecret)
-	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint}})
+	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint, w.GraphURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 		stderr = io.Discard
 	}
 	env := &Env{
-		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg),
+		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg), Graph: labGraph(t, w, client, cfg),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr:      red.Writer(stderr),
@@ -130,12 +132,30 @@ func findingIDs(rep *report.Report, check string) []string {
 // reader service principal's client-secret credential on the run's client.
 func labARM(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
 	t.Helper()
+	cred, o := labCredential(t, w, client, cfg)
+	return azure.NewReader(cred, o)
+}
+
+// labGraph reads the lab's Graph stand-in with the same credential.
+func labGraph(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) GraphReader {
+	t.Helper()
+	cred, o := labCredential(t, w, client, cfg)
+	g, err := azure.NewGraph(cred, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// labCredential is the lab's reader service principal, as run --lab signs in.
+func labCredential(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) (azcore.TokenCredential, azure.Options) {
+	t.Helper()
 	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout, Cloud: azure.Cloud{
-		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience,
+		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience, GraphEndpoint: w.GraphURL,
 	}}
 	cred, err := azure.SecretCredential(w.TenantID, w.ReaderAppID, w.ReaderSecret, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return azure.NewReader(cred, o)
+	return cred, o
 }

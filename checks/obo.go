@@ -116,7 +116,7 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 	var detail string
 	switch id {
 	case "obo-consent":
-		detail = said + " The APIM Gateway app (" + cfg.GatewayAppID + ") holds no admin-consented delegated permission to the Context7 MCP API (" + cfg.MCPAPIAppID + "), so Entra would have to ask the user, which an OBO exchange cannot do. APIM's policy meets the same refusal and forwards an empty bearer token to Context7."
+		detail = said + " The APIM Gateway app (" + cfg.GatewayAppID + ") holds no admin-consented delegated permission to the Context7 MCP API (" + cfg.MCPAPIAppID + "), so Entra would have to ask the user, which an OBO exchange cannot do. APIM's policy meets the same refusal and forwards an empty bearer token to Context7." + graphCause(ctx, env, causeConsent)
 	case "obo-assertion-refused":
 		detail = said + " " + assertionDiagnosis(env)
 	case "obo-invalid-scope":
@@ -137,7 +137,9 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 			detail += " Entra returned a claims challenge (" + e.Claims + ")."
 		}
 	case "obo-resource-not-found":
-		detail = said + fmt.Sprintf(" The scope %s names an app that has no service principal in tenant %s.", cfg.OBOScope(), cfg.Tenant)
+		detail = said + fmt.Sprintf(" The scope %s names an app that has no service principal in tenant %s.", cfg.OBOScope(), cfg.Tenant) + graphCause(ctx, env, causeMCPAPISP)
+	case "obo-secret-expired":
+		detail = said + graphCause(ctx, env, causeSecretExpired)
 	default:
 		detail = said
 	}

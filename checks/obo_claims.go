@@ -48,7 +48,7 @@ func runOBOClaims(ctx context.Context, env *Env, r *Result) {
 	ver, _ := auth.Find(verdicts, "ver")
 	switch {
 	case ver.Outcome == auth.V1Form || iss.Outcome == auth.V1Form:
-		r.Find("obo-v1-token", fmt.Sprintf("The OBO token has iss %s and ver %s: the Context7 MCP API app issues v1 tokens. Context7 checks the issuer against https://login.microsoftonline.com/<tenant-id>/v2.0 and refuses this token (\"Invalid token\").", c.Iss, orNone(c.Ver)))
+		r.Find("obo-v1-token", fmt.Sprintf("The OBO token has iss %s and ver %s: the Context7 MCP API app issues v1 tokens. Context7 checks the issuer against https://login.microsoftonline.com/<tenant-id>/v2.0 and refuses this token (\"Invalid token\").", c.Iss, orNone(c.Ver))+graphCause(ctx, env, causeMCPAPIV1))
 	case !iss.OK():
 		r.Find("obo-user-mismatch", fmt.Sprintf("The OBO token's issuer is %s; the tenant's v2 issuer is %s.", c.Iss, wantIss))
 	}

@@ -89,7 +89,9 @@ func (r *Result) Find(id, detail string, opts ...FindingOption) {
 
 // add records a finding even after the run stopped: the runner's own.
 func (r *Result) add(id, detail string, opts ...FindingOption) {
-	f := NewCommandData(r.env.Config).Finding(id, detail)
+	d := NewCommandData(r.env.Config)
+	graphCommandData(r.env, &d)
+	f := d.Finding(id, detail)
 	for _, o := range opts {
 		o(&f)
 	}

@@ -132,6 +132,7 @@ func Run(parent context.Context, env *Env, all []Check, sel Selection) *report.R
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	env.deadline = newPausableDeadline(env.Config.Deadline, func() { cancel(errDeadline) })
+	env.ctx = ctx
 	defer env.deadline.stop()
 
 	notRun := sel.selected(all)

@@ -21,6 +21,9 @@ type State struct {
 	Token     TokenState
 	OBO       OBOState
 	MCP       MCPState
+	Graph     GraphState
+	// GraphRoundTrips counts the requests the Graph read made.
+	GraphRoundTrips int
 
 	// APIM is the configuration read from ARM; it alone is written by
 	// another goroutine, and read only after its done channel closes.

@@ -5,7 +5,7 @@ import "sort"
 // Fault is a named switch that breaks the world the way the guide says it breaks.
 type Fault struct {
 	Name      string
-	Area      string // tenant, context7, gateway, apim (the instance's configuration)
+	Area      string // tenant, directory (app registrations and consent), context7, gateway, apim (the instance's configuration)
 	Behaviour string // what goes over the wire
 	Guide     string // the guide section it exercises
 }
@@ -26,6 +26,14 @@ var faults = []Fault{
 	{"obo-invalid-assertion", "tenant", "OBO refused: AADSTS50013 invalid_grant (assertion refused)", "OBO exchange returns AADSTS50013 or AADSTS65001"},
 	{"obo-invalid-scope", "tenant", "OBO refused: AADSTS70011 invalid_scope", "OBO exchange returns AADSTS70011: Invalid scope"},
 	{"obo-bad-secret", "tenant", "OBO refused: AADSTS7000215 invalid_client (HTTP 401)", "Step 2: Register the APIM Gateway app"},
+	{"mcp-api-no-service-principal", "directory", "the MCP API app has no service principal: Graph finds none, OBO refused with AADSTS500011", "Step 1: Register the MCP API app"},
+	{"no-admin-consent", "directory", "the gateway's mcp.access permission was never admin-consented: Graph holds no AllPrincipals grant, OBO refused with AADSTS65001", "Step 3: Wire the permission chain"},
+	{"vscode-not-preauthorized", "directory", "VS Code is not an authorized client application of the gateway app: Graph shows it, /authorize refuses VS Code with AADSTS65005", "Step 3: Wire the permission chain"},
+	{"cli-not-preauthorized", "directory", "the Azure CLI is not an authorized client application of the gateway app: Graph shows it, device code refused with AADSTS65005", "Step 1: Authorize the Azure CLI on the Gateway app"},
+	{"secret-expiring", "directory", "the gateway app's client secret (the one APIM uses) expires in 10 days", "Step 2: Register the APIM Gateway app"},
+	{"secret-expired", "directory", "the gateway app's client secret expired 2 days ago: OBO refused with AADSTS7000222", "Step 2: Register the APIM Gateway app"},
+	{"secret-unused-newer", "directory", "APIM's client secret expires in 5 days; a newer secret exists that APIM does not use", "Step 1: Store credentials as named values"},
+	{"graph-forbidden", "directory", "Microsoft Graph answers 403 Authorization_RequestDenied to every read", "Part 2: Register Entra applications"},
 	{"c7-unknown-audience", "context7", "Context7's dashboard holds another audience: 401 -32001 Unknown audience", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-missing-scope", "context7", "Context7's dashboard requires another scope: 401 -32001 Missing required scope", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-tenant-mismatch", "context7", "Context7's dashboard holds another tenant: 401 -32001 Invalid token claims", "401 Unauthorized from Context7 with a valid OBO token"},
@@ -61,12 +69,14 @@ func areaOrder(a string) int {
 	switch a {
 	case "tenant":
 		return 0
-	case "context7":
+	case "directory":
 		return 1
+	case "context7":
+		return 2
 	case "apim":
-		return 3
+		return 4
 	}
-	return 2
+	return 3
 }
 
 func faultByName(name string) (Fault, bool) {

@@ -60,7 +60,7 @@ func TestWriteFiles(t *testing.T) {
 		"call": true, "upstream-probe": true,
 		"arm-endpoint": w.ARMEndpoint, "subscription": w.SubscriptionID, "resource-group": w.ResourceGroup,
 		"apim-name": w.APIMName, "azure-client-id": w.ReaderAppID, "azure-client-secret-file": f.ReaderSecret,
-		"read-secrets": true,
+		"read-secrets": true, "graph-endpoint": w.GraphURL,
 	}
 	if len(cfg) != len(want) {
 		t.Errorf("config keys %v", cfg)

@@ -56,7 +56,7 @@ type Options struct {
 	SlowDelay   time.Duration // gateway-slow delay; default 30s
 	Log         io.Writer     // request log; nil discards
 	// Listen addresses; empty picks a free loopback port.
-	TenantAddr, GatewayAddr, Context7Addr, ARMAddr string
+	TenantAddr, GatewayAddr, Context7Addr, ARMAddr, GraphAddr string
 }
 
 // World is a running lab.
@@ -64,6 +64,7 @@ type World struct {
 	AuthorityHost string // https://127.0.0.1:<port> of the tenant
 	GatewayURL    string // https://127.0.0.1:<port> of the gateway
 	Context7URL   string // https://127.0.0.1:<port> of the Context7 stand-in
+	GraphURL      string // https://127.0.0.1:<port> of the Microsoft Graph stand-in
 	UpstreamURL   string // Context7URL + "/mcp/oauth"
 	MCPEndpoint   string // GatewayURL + "/context7/mcp"
 	ARMEndpoint   string // https://127.0.0.1:<port> of the management plane
@@ -93,6 +94,7 @@ type World struct {
 	signKey   *rsa.PrivateKey
 	keyID     string
 	servers   []*http.Server
+	dir       *directory
 	tenant    *tenant
 	gateway   *gateway
 	c7        *context7
@@ -141,7 +143,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	w := &World{
 		TenantID: TenantID, TenantDomain: TenantDomain, GatewayAppID: GatewayAppID,
 		MCPAPIAppID: MCPAPIAppID, APIPath: APIPath, Users: []User{DefaultUser},
-		GatewaySecret:  "lab~" + randomString(34),
+		GatewaySecret:  newSecretValue(),
 		SubscriptionID: SubscriptionID, ResourceGroup: ResourceGroup, APIMName: APIMName,
 		ReaderAppID: ReaderAppID, ReaderSecret: "rdr~" + randomString(34),
 		CAPEM: ca.certPEM, CertPool: ca.pool,
@@ -154,57 +156,45 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 			return http.ErrUseLastResponse
 		},
 	}
-	tl, err := listen(opts.TenantAddr)
-	if err != nil {
-		return nil, err
+	var ls []net.Listener
+	closeAll := func() {
+		for _, l := range ls {
+			l.Close()
+		}
 	}
-	gl, err := listen(opts.GatewayAddr)
-	if err != nil {
-		tl.Close()
-		return nil, err
+	for _, addr := range []string{opts.TenantAddr, opts.GatewayAddr, opts.Context7Addr, opts.ARMAddr, opts.GraphAddr} {
+		l, err := listen(addr)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ls = append(ls, l)
 	}
-	cl, err := listen(opts.Context7Addr)
-	if err != nil {
-		tl.Close()
-		gl.Close()
-		return nil, err
-	}
-	al, err := listen(opts.ARMAddr)
-	if err != nil {
-		tl.Close()
-		gl.Close()
-		cl.Close()
-		return nil, err
-	}
-	w.AuthorityHost = "https://" + tl.Addr().String()
-	w.GatewayURL = "https://" + gl.Addr().String()
-	w.Context7URL = "https://" + cl.Addr().String()
+	w.AuthorityHost = "https://" + ls[0].Addr().String()
+	w.GatewayURL = "https://" + ls[1].Addr().String()
+	w.Context7URL = "https://" + ls[2].Addr().String()
+	w.ARMEndpoint = "https://" + ls[3].Addr().String()
+	w.GraphURL = "https://" + ls[4].Addr().String()
 	w.UpstreamURL = w.Context7URL + "/mcp/oauth"
 	w.MCPEndpoint = w.GatewayURL + "/" + w.APIPath + "/mcp"
-	w.ARMEndpoint = "https://" + al.Addr().String()
 
+	w.dir = newDirectory(w, time.Now())
 	if w.tenant, err = newTenant(w); err != nil {
-		tl.Close()
-		gl.Close()
-		cl.Close()
-		al.Close()
+		closeAll()
 		return nil, fmt.Errorf("lab: tenant: %w", err)
 	}
 	w.gateway = newGateway(w)
 	w.c7 = newContext7(w)
 	w.arm = newARMPlane(w)
-	for _, s := range []struct {
-		l net.Listener
-		h http.Handler
-	}{{tl, w.tenant}, {gl, w.gateway}, {cl, w.c7}, {al, w.arm}} {
+	for i, h := range []http.Handler{w.tenant, w.gateway, w.c7, w.arm, newGraph(w)} {
 		srv := &http.Server{
-			Handler:           s.h,
+			Handler:           h,
 			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{ca.leaf}},
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          nil,
 		}
 		w.servers = append(w.servers, srv)
-		go srv.ServeTLS(s.l, "", "")
+		go srv.ServeTLS(ls[i], "", "")
 	}
 	go func() {
 		<-ctx.Done()

@@ -28,6 +28,9 @@ type Settings struct {
 	AzureClientID         string `yaml:"azure-client-id"`
 	AzureClientSecretFile string `yaml:"azure-client-secret-file"`
 	ReadSecrets           bool   `yaml:"read-secrets"`
+	// Microsoft Graph, where the app registrations are read (by the same
+	// service principal, which holds Application.Read.All).
+	GraphEndpoint string `yaml:"graph-endpoint"`
 }
 
 // Settings returns the settings of a run against this world, using the
@@ -40,5 +43,6 @@ func (w *World) Settings(f Files) Settings {
 		Call: true, UpstreamProbe: true,
 		ARMEndpoint: w.ARMEndpoint, Subscription: w.SubscriptionID, ResourceGroup: w.ResourceGroup, APIMName: w.APIMName,
 		AzureClientID: w.ReaderAppID, AzureClientSecretFile: f.ReaderSecret, ReadSecrets: true,
+		GraphEndpoint: w.GraphURL,
 	}
 }

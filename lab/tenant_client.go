@@ -48,7 +48,8 @@ func (t *tenant) clientCredentialsGrant(form url.Values, client application, now
 		// client_credentials takes a single ".default" scope.
 		return nil, errScopeInvalid(scope)
 	}
-	if _, known := appOnlyResources[resource]; !known {
+	// The lab's own Graph stand-in is Microsoft Graph for this tenant.
+	if _, known := appOnlyResources[resource]; !known && !strings.EqualFold(strings.TrimRight(resource, "/"), t.w.GraphURL) {
 		if _, app := t.app(strings.TrimPrefix(resource, "api://")); !app {
 			return nil, errResourceNotFound(resource)
 		}

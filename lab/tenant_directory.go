@@ -62,45 +62,21 @@ type application struct {
 // identifierURI is the app's Application ID URI, the guide's default.
 func (a application) identifierURI() string { return "api://" + a.appID }
 
-// applications are the registrations the guide creates, plus the Microsoft
-// apps it names: the Azure CLI (Part 6 Step 1) and VS Code (Part 2 Step 3),
-// each shaped by the faults that are on.
+// applications are the registrations the token endpoint knows, as the
+// directory holds them (faults applied there): the guide's two apps and the
+// Microsoft apps it names, the Azure CLI (Part 6 Step 1) and VS Code (Part
+// 2 Step 3).
 func (t *tenant) applications() []application {
-	w := t.w
-	gatewayRedirects := []redirectURI{}
-	if !w.Has("vscode-redirect-missing") {
-		platform := platformPublic
-		if w.Has("redirect-on-web-platform") {
-			platform = platformWeb
+	var out []application
+	for _, a := range t.w.dir.apps {
+		app := application{appID: a.appID, name: a.name, public: a.public, secret: len(a.secrets) > 0,
+			scopes: a.scopeValues(), family: a.family, firstParty: a.firstParty, redirects: a.redirects}
+		for client := range a.preAuthorized {
+			app.preAuthorized = append(app.preAuthorized, client)
 		}
-		for _, u := range VSCodeRedirectURIs {
-			gatewayRedirects = append(gatewayRedirects, redirectURI{u, platform})
-		}
+		out = append(out, app)
 	}
-	preAuthorized := []string{AzureCLIAppID, VSCodeAppID}
-	if w.Has("client-not-authorized") {
-		preAuthorized = nil
-	}
-	firstParty := []redirectURI{{"http://127.0.0.1", platformPublic}, {"http://localhost", platformPublic}, {"https://vscode.dev/redirect", platformPublic}}
-	apps := []application{
-		{appID: AzureCLIAppID, name: "Microsoft Azure CLI", public: true, family: true, firstParty: true, redirects: firstParty},
-		{appID: w.GatewayAppID, name: "Context7 APIM Gateway", public: true, secret: true, scopes: []string{GatewayScope},
-			redirects: gatewayRedirects, preAuthorized: preAuthorized},
-		{appID: w.MCPAPIAppID, name: "Context7 MCP API", scopes: []string{MCPAPIScope}, preAuthorized: []string{w.GatewayAppID}},
-		{appID: w.ReaderAppID, name: "c7doctor reader", secret: true},
-	}
-	if !w.Has("client-unknown") {
-		apps = append(apps, application{appID: VSCodeAppID, name: "Visual Studio Code", public: true, firstParty: true, redirects: firstParty})
-	}
-	return apps
-}
-
-// secretOf is the client secret an app holds.
-func (t *tenant) secretOf(a application) string {
-	if strings.EqualFold(a.appID, t.w.ReaderAppID) {
-		return t.w.ReaderSecret
-	}
-	return t.w.GatewaySecret
+	return out
 }
 
 func (t *tenant) app(appID string) (application, bool) {
@@ -207,6 +183,10 @@ func (t *tenant) parseScopes(raw string) (scopeRequest, *entraError) {
 		}
 		app, ok := t.app(m[2])
 		if !ok || !isGUID(m[2]) {
+			return req, errResourceNotFound(form)
+		}
+		if d := t.w.dir.app(app.appID); d != nil && !d.firstParty && !d.hasSP {
+			// Registered, but never instantiated in the tenant.
 			return req, errResourceNotFound(form)
 		}
 		name := m[3]

@@ -146,6 +146,10 @@ func errInvalidClientSecret() *entraError {
 	return &entraError{status: http.StatusUnauthorized, code: "invalid_client", aadsts: 7000215, text: "Invalid client secret is provided."}
 }
 
+func errSecretExpired(appID string) *entraError {
+	return &entraError{status: http.StatusUnauthorized, code: "invalid_client", aadsts: 7000222, text: fmt.Sprintf("The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", appID)}
+}
+
 func errClientSecretMissing() *entraError {
 	return &entraError{status: http.StatusUnauthorized, code: "invalid_client", aadsts: 7000218, text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
 }

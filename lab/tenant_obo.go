@@ -50,10 +50,12 @@ func (t *tenant) onBehalfOfGrant(form url.Values, client application, now time.T
 		// not hold: the signature cannot be checked.
 		return nil, errAssertionKeyNotFound(randomThumbprint())
 	}
-	// The gateway app's only API permission is the MCP API's mcp.access,
-	// admin-consented (guide Part 2 Step 3).
-	if scopes.resource.appID != t.w.MCPAPIAppID || t.w.Has("obo-no-consent") {
-		return nil, errConsentRequired(client.appID, client.name)
+	// The exchange needs the gateway app's permission on every scope,
+	// admin-consented (guide Part 2 Step 3): the directory's grant.
+	for _, s := range scopes.granted() {
+		if !t.w.dir.consented(client.appID, scopes.resource.appID, s) {
+			return nil, errConsentRequired(client.appID, client.name)
+		}
 	}
 	if t.w.Has("mfa-required") {
 		return nil, errMFARequired(scopes.resource.appID, mfaPolicyID)

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strings"
@@ -115,8 +114,16 @@ func (t *tenant) authenticateClient(form url.Values, client application, needSec
 		}
 		return errInvalidClientSecret()
 	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(t.secretOf(client))) != 1 {
+	app := t.w.dir.app(client.appID)
+	if app == nil {
 		return errInvalidClientSecret()
+	}
+	s, ok := app.secretFor(secret)
+	if !ok {
+		return errInvalidClientSecret()
+	}
+	if !time.Now().Before(s.end) {
+		return errSecretExpired(client.appID)
 	}
 	return nil
 }

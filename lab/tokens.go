@@ -125,7 +125,7 @@ func (w *World) userTokenSpec(u User, sid, clientID string, scopes scopeRequest)
 		user: u, sid: sid, clientID: clientID,
 		audApp: scopes.resource.appID, audForm: scopes.resourceForm,
 		scp:     scopes.granted(),
-		v1:      w.Has("gateway-v1-token"),
+		v1:      w.dir.v1Tokens(scopes.resource.appID),
 		expired: w.Has("expired-token"),
 	}
 	if w.Has("wrong-audience") {
@@ -142,7 +142,7 @@ func (w *World) oboTokenSpec(u User, sid string, scopes scopeRequest) accessToke
 		user: u, sid: sid, clientID: w.GatewayAppID, confidential: true,
 		audApp: scopes.resource.appID, audForm: scopes.resourceForm,
 		scp: scopes.granted(),
-		v1:  w.Has("mcp-api-v1-token"),
+		v1:  w.dir.v1Tokens(scopes.resource.appID),
 	}
 }
 
@@ -188,7 +188,16 @@ func (w *World) MintToken(claims map[string]any) string {
 // signed, and every refresh token, device code and authorization code. A
 // test greps c7doctor's output for each.
 func (w *World) Secrets() []string {
-	out := []string{w.GatewaySecret, w.ReaderSecret}
+	out := []string{w.GatewaySecret}
+	if w.dir != nil {
+		for _, a := range w.dir.apps {
+			for _, s := range a.secrets {
+				if s.value != w.GatewaySecret {
+					out = append(out, s.value)
+				}
+			}
+		}
+	}
 	if w.Has("named-value-secret-id") {
 		out = append(out, w.apim().gatewaySecretValue)
 	}

@@ -21,7 +21,8 @@ import (
 //   - registered secrets (client secret, subscription keys, given tokens'
 //     signatures), also URL- and JSON-escaped;
 //   - the values of parameters that carry secrets: client_secret,
-//     refresh_token, code, device_code, assertion, password, … — entirely;
+//     refresh_token, code, device_code, assertion, password, Graph's
+//     client-secret hint and secretText, … — entirely;
 //   - the signature of every JWT: a token shows as "header.claims." so that
 //     what it says stays readable but it can no longer be replayed; an
 //     encrypted token (JWE) keeps only its header;
@@ -138,7 +139,7 @@ func (r *Redactor) Person(values ...string) {
 
 var (
 	// Parameters whose value is secret whatever it looks like.
-	neverKeys = `client_secret|refresh_token|code|device_code|code_verifier|password|passwd|assertion|client_assertion|subject_token|actor_token|secret|api_key|apikey|api-key|subscription-key|subscription_key|sig|private_key`
+	neverKeys = `client_secret|refresh_token|code|device_code|code_verifier|password|passwd|assertion|client_assertion|subject_token|actor_token|secret|api_key|apikey|api-key|subscription-key|subscription_key|sig|private_key|hint|secretText`
 	// Parameters holding a token: a JWT keeps its claims, anything else goes.
 	tokenKeys = `access_token|id_token|token`
 

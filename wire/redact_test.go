@@ -35,6 +35,8 @@ func TestRedactString(t *testing.T) {
 			[]string{"0.AXoA-rt-value_xyz", "1.AbCdEf-auth-code", "DAQABAAEAAAD--dc", "verifier-1234567890abcdef"}, nil},
 		{"json token response", `{"token_type":"Bearer","scope":"api://gw/Mcp.Gateway.Access","expires_in":3599,"access_token":"` + tok + `","refresh_token":"1.ARwA.refresh.secret-value","id_token":"` + tok + `","client_info":"eyJ1aWQiOiJ4In0"}`,
 			[]string{sig, "1.ARwA.refresh.secret-value"}, []string{`"token_type":"Bearer"`, `"access_token":"` + claimsOnly + `"`, `"refresh_token":"[redacted]"`, `"expires_in":3599`}},
+		{"graph password credential", `{"keyId":"k1","hint":"Ab8","secretText":"Ab8Q~value","displayName":"apim-obo"}&login_hint=ada@contoso.example`,
+			[]string{`"Ab8"`, "Ab8Q~value"}, []string{`"hint":"[redacted]"`, `"keyId":"k1"`, "login_hint=ada@contoso.example"}},
 		{"json in a json string", `{"detail":"{\"refresh_token\":\"opaque-rt-0123456789\",\"x\":1}"}`, []string{"opaque-rt-0123456789"}, []string{`\"x\":1`}},
 		{"opaque access token", `{"access_token":"opaque-0123456789abcdef"}`, []string{"opaque-0123456789abcdef"}, []string{`"access_token":"[redacted]"`}},
 		{"url query and fragment", "https://gw.example/cb?code=0.AUoA-code-value&state=keep-me#access_token=opaque-fragment-token",
