@@ -11,8 +11,11 @@ const (
 )
 
 const (
-	cmdSecretReset = "az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv"
-	cmdNamedValue  = "az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value <new-secret-value> --secret true"
+	// The secret's value is never typed: it goes from the command that makes
+	// it (or a silent prompt) into a variable, so no shell history keeps it.
+	cmdSecretReset  = "SECRET=$(az ad app credential reset --id {{.GatewayAppID}} --append --display-name apim-obo --query password -o tsv)"
+	cmdSecretPrompt = "read -rsp 'Value of the new client secret: ' SECRET; echo"
+	cmdNamedValue   = `az apim nv update -g {{.ResourceGroup}} --service-name {{.APIMName}} --named-value-id apim-gateway-client-secret --value "$SECRET" --secret true`
 )
 
 // entraEntries are the findings of the entra-* checks, which read the app
@@ -206,6 +209,6 @@ var entraEntries = []Entry{
 		Fix: []string{
 			"A newer secret exists: store its Value in the apim-gateway-client-secret named value (its value was shown once, when it was created; if it is lost, create another).",
 		},
-		Commands: []string{cmdNamedValue},
+		Commands: []string{cmdSecretPrompt, cmdNamedValue},
 	},
 }

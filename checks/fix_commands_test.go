@@ -9,8 +9,10 @@ import (
 )
 
 var (
-	bodyFile      = regexp.MustCompile(`--body @(\S+)`)
-	idPlaceholder = regexp.MustCompile(`<[a-z.-]*(id|name|group|host|value)[a-z.-]*>`)
+	bodyFile = regexp.MustCompile(`--body @(\S+)`)
+	// Placeholders for what a run knows (or one command finds); a value no
+	// run can know, like a CI identity's app id, may stay a placeholder.
+	idPlaceholder = regexp.MustCompile(`<(tenant-id|gateway-app-id|mcp-api-app-id|subscription-id|resource-group|apim-name|apim-host|mcp\.access-scope-id|[a-z-]*secret[a-z-]*)>`)
 )
 
 // Every command the catalog renders with a run's full set of ids pastes as
