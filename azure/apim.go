@@ -145,6 +145,16 @@ func (n NamedValue) SecretEquals(s string) bool {
 	return n.sealed != nil && s != "" && subtle.ConstantTimeCompare([]byte(n.sealed.v), []byte(s)) == 1
 }
 
+// SecretHasHint reports whether the secret value starts with hint, Graph's
+// first characters of a client secret: how the secret APIM holds is told
+// apart from the app's others without the value leaving the process.
+func (n NamedValue) SecretHasHint(hint string) bool {
+	if n.sealed == nil || hint == "" || len(n.sealed.v) < len(hint) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(n.sealed.v[:len(hint)]), []byte(hint)) == 1
+}
+
 var guidShape = wire.NewLazyRegexp(`^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$`)
 
 // SecretIsGUID reports a secret shaped like a GUID: the portal's "Secret

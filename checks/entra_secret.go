@@ -78,6 +78,15 @@ func usedSecret(env *Env, apps *azure.Apps) (*azure.PasswordCredential, string) 
 	if a == nil || len(a.PasswordCredentials) == 0 {
 		return nil, ""
 	}
+	// The secret APIM holds, read from its named value with --read-secrets,
+	// says best which secret is in use.
+	if nv, ok := namedValueSecret(env); ok {
+		for i, c := range a.PasswordCredentials {
+			if nv.SecretHasHint(c.Hint) {
+				return &a.PasswordCredentials[i], "the one in the " + nvGatewaySecret + " named value"
+			}
+		}
+	}
 	given := env.Config.GatewaySecret
 	if len(given) >= 3 {
 		var match *azure.PasswordCredential
@@ -142,4 +151,23 @@ func secretName(c azure.PasswordCredential) string {
 		return fmt.Sprintf("%q (Secret ID %s)", c.DisplayName, c.KeyID)
 	}
 	return "with Secret ID " + c.KeyID
+}
+
+// namedValueSecret is the apim-gateway-client-secret named value when the
+// configuration read has finished with its value read (--read-secrets).
+func namedValueSecret(env *Env) (azure.NamedValue, bool) {
+	rd := &env.State.APIM
+	if !rd.started || rd.done == nil {
+		return azure.NamedValue{}, false
+	}
+	select {
+	case <-rd.done:
+	default:
+		return azure.NamedValue{}, false
+	}
+	if rd.err != nil || rd.snap == nil {
+		return azure.NamedValue{}, false
+	}
+	nv, ok := rd.snap.FindNamedValue(nvGatewaySecret)
+	return nv, ok && nv.SecretRead()
 }

@@ -14,7 +14,7 @@ import (
 var entraChecks = []string{"entra-gateway-app", "entra-mcp-api-app", "entra-consent", "entra-secret"}
 
 func TestEntraHealthyLab(t *testing.T) {
-	lr := runLab(t, Selection{Only: entraChecks}, nil)
+	lr := runLab(t, Selection{Only: append([]string{"apim-named-values"}, entraChecks...)}, nil)
 	for _, id := range entraChecks {
 		c := check(t, lr.Report, id)
 		if c.Status != report.Pass {
@@ -25,7 +25,8 @@ func TestEntraHealthyLab(t *testing.T) {
 		t.Errorf("Graph round trips: %d, want 2", lr.Env.State.GraphRoundTrips)
 	}
 	sec := check(t, lr.Report, "entra-secret")
-	if days, _ := strconv.Atoi(ev(&sec, "secret_days_left")); days < 500 || ev(&sec, "secret_matched_by") != "the one c7doctor was given" {
+	// run --lab reads the named value (--read-secrets): it names the secret APIM holds.
+	if days, _ := strconv.Atoi(ev(&sec, "secret_days_left")); days < 500 || ev(&sec, "secret_matched_by") != "the one in the apim-gateway-client-secret named value" {
 		t.Errorf("evidence %v", sec.Evidence)
 	}
 	if _, err := time.Parse(time.RFC3339, ev(&sec, "secret_expires_at")); err != nil {
