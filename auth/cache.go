@@ -113,8 +113,9 @@ func (c *FileCache) read() ([]byte, error) {
 	return data, nil
 }
 
-// Export writes MSAL's cache to the file: a temporary file beside it, 0600,
-// synced, then renamed over it.
+// Export writes MSAL's cache to the file: under a lock, merged with what
+// another run wrote meanwhile, to a temporary file beside it, 0600, synced,
+// then renamed over it.
 func (c *FileCache) Export(ctx context.Context, m cache.Marshaler, _ cache.ExportHints) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -125,7 +126,7 @@ func (c *FileCache) Export(ctx context.Context, m cache.Marshaler, _ cache.Expor
 		return nil
 	}
 	c.registerSecrets(data)
-	if err := WriteFileAtomic(c.Path, data); err != nil {
+	if err := c.writeMerged(data); err != nil {
 		// The token in hand is still good: losing the cache costs only a sign-in.
 		c.problem("%v", err)
 		return nil
