@@ -238,7 +238,11 @@ var coreEntries = []Entry{
 	{
 		ID: "sse-truncated", Title: "The event stream was cut off", Severity: report.Error,
 		Section: SecStreamingCut, Check: "mcp-initialize",
-		Fix: []string{"Set Frontend Response payload logging to 0 bytes at the APIM service level (diagnostics)."},
+		Fix: []string{
+			"Set Frontend Response payload logging to 0 bytes at the APIM service level (diagnostics).",
+			"An API-level diagnostic overrides the service's: set the MCP API's (context7-mcp) to 0 bytes too. The commands below do both, for every diagnostic (Application Insights, Azure Monitor), frontend and backend responses.",
+		},
+		Commands: []string{zeroBodyLogging(mgmtService), zeroBodyLogging(mgmtService + "/apis/context7-mcp")},
 	},
 	{
 		ID: "wrong-client-id", Title: "The client is not authorized on the Gateway app (AADSTS65005)", Severity: report.Error,
@@ -263,4 +267,15 @@ var coreEntries = []Entry{
 		ID: "check-timeout", Title: "The check took too long", Severity: report.Error, Check: "any",
 		Fix: []string{"Raise --timeout, or look at which hop is slow with -v."},
 	},
+}
+
+// zeroBodyLogging is the command that sets the response body bytes every
+// diagnostic at scope logs to 0: read each one, change the two numbers, put
+// it back whole (its logger and sampling stay as they are).
+func zeroBodyLogging(scope string) string {
+	list := scope + "/diagnostics?api-version=2024-05-01"
+	one := scope + "/diagnostics/$d?api-version=2024-05-01"
+	return `for d in $(az rest --method get --uri "` + list + `" --query "value[].name" -o tsv); do ` +
+		`az rest --method get --uri "` + one + `" | jq '.properties.frontend.response.body.bytes = 0 | .properties.backend.response.body.bytes = 0' > diagnostic-$d.json && ` +
+		`az rest --method put --uri "` + one + `" --body @diagnostic-$d.json; done`
 }

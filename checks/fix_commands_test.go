@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	bodyFile = regexp.MustCompile(`--body @(\S+)`)
+	bodyFile = regexp.MustCompile(`--body @([^\s;]+)`)
 	// Placeholders for what a run knows (or one command finds); a value no
 	// run can know, like a CI identity's app id, may stay a placeholder.
 	idPlaceholder = regexp.MustCompile(`<(tenant-id|gateway-app-id|mcp-api-app-id|subscription-id|resource-group|apim-name|apim-host|mcp\.access-scope-id|[a-z-]*secret[a-z-]*)>`)
@@ -82,5 +82,25 @@ func TestOBOMissingSecretIsItsOwnFinding(t *testing.T) {
 	}
 	if Catalog["obo-bad-secret"].Section != SecGatewayApp || Catalog["obo-secret-missing"].Section != SecNamedValues {
 		t.Error("secret findings point at the wrong guide sections")
+	}
+}
+
+// The streaming fix reaches both levels: an API-level diagnostic overrides
+// the service's, so zeroing only the service's leaves the stream cut.
+func TestSSETruncatedZeroesBothLevels(t *testing.T) {
+	d := CommandData{Subscription: "s", ResourceGroup: "rg", APIMName: "a"}
+	f := d.Finding("sse-truncated", "")
+	service := "/providers/Microsoft.ApiManagement/service/a/diagnostics?"
+	api := "/providers/Microsoft.ApiManagement/service/a/apis/context7-mcp/diagnostics?"
+	var sawService, sawAPI bool
+	for _, cmd := range f.Commands {
+		if !strings.Contains(cmd, ".properties.frontend.response.body.bytes = 0") || !strings.Contains(cmd, ".properties.backend.response.body.bytes = 0") {
+			t.Errorf("command does not zero both response bodies: %q", cmd)
+		}
+		sawService = sawService || strings.Contains(cmd, service)
+		sawAPI = sawAPI || strings.Contains(cmd, api)
+	}
+	if !sawService || !sawAPI {
+		t.Errorf("service level %v, API level %v: %q", sawService, sawAPI, f.Commands)
 	}
 }
