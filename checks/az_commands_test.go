@@ -167,11 +167,7 @@ func shellCommands(line string) ([][]shellWord, error) {
 // Every az command the catalog can render, with a full set of ids, parses as
 // a shell line and uses only subcommands and flags that az has.
 func TestFixCommandsAreRealAzCommands(t *testing.T) {
-	full := CommandData{Tenant: "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70", GatewayAppID: "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83",
-		MCPAPIAppID: "b8e4d2a6-1c7f-4e3b-9a5d-6f0c2e8b4d19", ClientID: AzureCLIClientID, Subscription: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
-		ResourceGroup: "rg-context7-mcp", APIMName: "apim-context7-1a2b3c", Gateway: "https://apim-context7-1a2b3c.azure-api.net",
-		Host: "apim-context7-1a2b3c.azure-api.net", APIPath: "context7", MCPEndpoint: "https://apim-context7-1a2b3c.azure-api.net/context7/mcp",
-		AuthorityHost: "https://login.microsoftonline.com"}
+	full := realIDs
 	azSeen := 0
 	for _, e := range Entries() {
 		for _, line := range full.Finding(e.ID, "").Commands {

@@ -15,16 +15,19 @@ var (
 	idPlaceholder = regexp.MustCompile(`<(tenant-id|gateway-app-id|mcp-api-app-id|subscription-id|resource-group|apim-name|apim-host|mcp\.access-scope-id|[a-z-]*secret[a-z-]*)>`)
 )
 
+// realIDs is a full set of ids as a real run knows them.
+var realIDs = CommandData{Tenant: "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70", GatewayAppID: "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83",
+	MCPAPIAppID: "b8e4d2a6-1c7f-4e3b-9a5d-6f0c2e8b4d19", ClientID: AzureCLIClientID, Subscription: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+	ResourceGroup: "rg-context7-mcp", APIMName: "apim-context7-1a2b3c", Gateway: "https://apim-context7-1a2b3c.azure-api.net",
+	Host: "apim-context7-1a2b3c.azure-api.net", APIPath: "context7", MCPEndpoint: "https://apim-context7-1a2b3c.azure-api.net/context7/mcp",
+	AuthorityHost: "https://login.microsoftonline.com"}
+
 // Every command the catalog renders with a run's full set of ids pastes as
 // it is: no placeholder for a value the run knew or one command can find, a
 // policy PUT's body file written by the command itself, and no secret value
 // typed on a command line.
 func TestFixCommandsPaste(t *testing.T) {
-	full := CommandData{Tenant: "7a1c5e2f-4b3d-4e8a-9c6f-2d1b0a9e8f70", GatewayAppID: "3f2b9c41-8d6e-4a7b-b5c2-9e1f0d4a6c83",
-		MCPAPIAppID: "b8e4d2a6-1c7f-4e3b-9a5d-6f0c2e8b4d19", ClientID: AzureCLIClientID, Subscription: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
-		ResourceGroup: "rg-context7-mcp", APIMName: "apim-context7-1a2b3c", Gateway: "https://apim-context7-1a2b3c.azure-api.net",
-		Host: "apim-context7-1a2b3c.azure-api.net", APIPath: "context7", MCPEndpoint: "https://apim-context7-1a2b3c.azure-api.net/context7/mcp",
-		AuthorityHost: "https://login.microsoftonline.com"}
+	full := realIDs
 	for _, e := range Entries() {
 		f := full.Finding(e.ID, "")
 		for i, cmd := range f.Commands {
