@@ -49,6 +49,11 @@ type APIM struct {
 	NamedValuesErr error
 	// SecretsRead is set when secret values were asked for (--read-secrets).
 	SecretsRead bool
+
+	// Policies and Diagnostics of the guide's APIs (each read carries its
+	// own errors).
+	Policies    Policies
+	Diagnostics Diagnostics
 }
 
 // Service is the instance itself.
