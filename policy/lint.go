@@ -26,7 +26,13 @@ type Input struct {
 	// ProductAPIs lists each product's APIs, for composing product policies.
 	ProductAPIs map[string][]string
 	// APIPaths holds each API's URL suffix (apiInformation.json "path").
+	// An API at the host root is the OAuth proxy of the discovery surface,
+	// whose answers must then be somewhere in the input.
 	APIPaths map[string]string
+	// MCPAPIs are APIs known to serve MCP (a live instance knows its MCP
+	// API by its path): their pipelines are the MCP route whatever they
+	// hold, so an API that validates nothing is judged, not passed over.
+	MCPAPIs []string
 }
 
 // Finding is one rule tripped at one place.
@@ -73,6 +79,7 @@ type linter struct {
 	pipelines []*Pipeline
 	out       []Finding
 	resp      []*response // the return-responses, read once
+	routes    []*mcpRoute // the MCP route's pipelines
 }
 
 // Lint parses every file and runs every rule. It does no I/O.

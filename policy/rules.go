@@ -105,6 +105,9 @@ var Rules = []Rule{
 		}},
 
 	// The OBO token cache.
+	{ID: "cache-missing", Severity: Warning, Section: secOBOPolicy,
+		Title: "The OBO token is not cached",
+		Fix:   []string{`Every MCP request then waits for a token exchange with Entra, which throttles a busy tenant. Look the token up before the exchange and store it after a successful one, keyed on the caller: <cache-lookup-value key="@(&quot;obo-mcp-&quot; + (string)context.Variables[&quot;userTid&quot;] + &quot;-&quot; + (string)context.Variables[&quot;userOid&quot;])" variable-name="oboToken" /> … <cache-store-value … duration="3000" />.`}},
 	{ID: "cache-key-user", Severity: Error, Section: secOBOPolicy,
 		Title: "The OBO token cache key does not depend on the user",
 		Fix:   []string{`One user's token would be served to every user. Key the cache on the caller: @("obo-mcp-" + (string)context.Variables["userTid"] + "-" + (string)context.Variables["userOid"]).`}},
@@ -150,6 +153,9 @@ var Rules = []Rule{
 		Fix:   []string{`Context7 answers every response with a challenge that points at its own metadata. Replace it on the way out: in <outbound>, <set-header name="WWW-Authenticate" exists-action="delete" /> (or override it with the gateway's on 401).`}},
 
 	// The discovery surface.
+	{ID: "discovery-response-missing", Severity: Error, Section: secDiscovery,
+		Title: "The OAuth proxy API does not serve a discovery answer",
+		Fix:   []string{"Attach the guide's return-response policies to the OAuth proxy API's prm-metadata, as-metadata and authorize operations: without them APIM forwards those requests to Entra's v2 base URL, which has no such path."}},
 	{ID: "discovery-json", Severity: Error, Section: secDiscovery,
 		Title: "A discovery document is not valid JSON",
 		Fix:   []string{"Fix the JSON of the <set-body> at the position shown; MCP clients stop at the first parse error."}},

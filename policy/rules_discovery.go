@@ -35,6 +35,7 @@ func (l *linter) discovery() {
 			l.authorize(r)
 		}
 	}
+	l.discoveryPresent(len(prm) > 0, len(as) > 0)
 	issuer := ""
 	for _, r := range as {
 		if s, ok := r.doc["issuer"].(string); ok {
@@ -217,4 +218,69 @@ func (l *linter) authorize(r *response) {
 	if strings.Contains(text, "QueryString") && !strings.Contains(text, `"resource"`) {
 		l.at("authorize-resource-forwarded", r.p, r.location, "the whole query string, resource included, goes on to Entra")
 	}
+}
+
+// discoveryPresent: when the input holds an API at the host root (the OAuth
+// proxy of Part 5), the PRM, the AS metadata and the /authorize redirect
+// must each be answered by a return-response somewhere.
+func (l *linter) discoveryPresent(prm, as bool) {
+	root := false
+	for _, p := range l.in.APIPaths {
+		root = root || strings.Trim(p, "/") == ""
+	}
+	if !root {
+		return
+	}
+	redirect := false
+	for _, r := range l.responses() {
+		redirect = redirect || r.location != nil && strings.HasPrefix(r.status, "30")
+		if r.doc == nil && r.body != nil {
+			// A body built by an expression is judged by what it names.
+			text := r.body.Content().Text
+			prm = prm || strings.Contains(text, `"authorization_servers"`)
+			as = as || strings.Contains(text, `"issuer"`)
+		}
+	}
+	var missing []string
+	if !prm {
+		missing = append(missing, "the protected resource metadata (/.well-known/oauth-protected-resource)")
+	}
+	if !as {
+		missing = append(missing, "the authorization server metadata (/.well-known/oauth-authorization-server)")
+	}
+	if !redirect {
+		missing = append(missing, "the /authorize redirect to Entra")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	where, pipeline := l.discoveryAnchor()
+	if where == nil {
+		return
+	}
+	l.add("discovery-response-missing", where.Doc, where.Off, pipeline, "no return-response serves %s", strings.Join(missing, ", "))
+}
+
+// discoveryAnchor is where a missing discovery answer is reported: the MCP
+// route's challenge, which sends clients to the PRM, else its policy, else
+// the first document read.
+func (l *linter) discoveryAnchor() (*Node, string) {
+	for _, r := range l.routes {
+		for _, s := range r.p.Statements("on-error") {
+			if s.N.Name == "set-header" && strings.EqualFold(s.N.AttrText("name"), "WWW-Authenticate") {
+				return s.N, r.p.Name
+			}
+		}
+	}
+	for _, r := range l.routes {
+		if n := r.sectionOrRoot("inbound"); n != nil {
+			return n, r.p.Name
+		}
+	}
+	for _, d := range l.docs {
+		if d.Root != nil {
+			return d.Root, ""
+		}
+	}
+	return nil, ""
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,14 +19,17 @@ type mcpRoute struct {
 	validate *Node // validate-azure-ad-token (or validate-jwt)
 	obo      *Node // the OBO send-request
 	oboIdx   int
+	declared bool // the API is known to serve MCP (Input.MCPAPIs)
 }
 
 // pipeline runs the rules about what a request to the MCP API meets. A
 // pipeline is the MCP API's when it validates an Entra token, performs the
-// OBO exchange or rewrites to Context7's /mcp path.
+// OBO exchange or rewrites to Context7's /mcp path, or when the caller
+// says its API serves MCP.
 func (l *linter) pipeline(p *Pipeline) {
 	r := &mcpRoute{p: p, inbound: p.Statements("inbound"), oboIdx: -1}
-	mcp := false
+	r.declared = p.API != "" && slices.ContainsFunc(l.in.MCPAPIs, func(a string) bool { return strings.EqualFold(a, p.API) })
+	mcp := r.declared
 	for i, s := range r.inbound {
 		switch s.N.Name {
 		case "validate-azure-ad-token", "validate-jwt":
@@ -45,6 +49,7 @@ func (l *linter) pipeline(p *Pipeline) {
 	if !mcp {
 		return
 	}
+	l.routes = append(l.routes, r)
 	l.tokenValidation(r)
 	l.oboExchange(r)
 	l.oboCache(r)
@@ -72,10 +77,7 @@ func (r *mcpRoute) anchor() *Node {
 			return n
 		}
 	}
-	for _, s := range r.inbound {
-		return s.N
-	}
-	return r.p.levels[len(r.p.levels)-1].Root
+	return r.sectionOrRoot("inbound")
 }
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -240,8 +242,11 @@ func (l *linter) varSource(p *Pipeline, name string) *varSet {
 
 func (l *linter) oboExchange(r *mcpRoute) {
 	if r.obo == nil {
-		if r.validate != nil {
+		switch {
+		case r.validate != nil:
 			l.at("obo-missing", r.p, r.validate, "the request reaches Context7 with the caller's Gateway token, which Context7 refuses")
+		case r.declared:
+			l.at("obo-missing", r.p, r.anchor(), "no send-request exchanges the caller's token: Context7 gets whatever the client sent")
 		}
 		return
 	}
@@ -345,6 +350,9 @@ func (l *linter) oboCache(r *mcpRoute) {
 		}
 	}
 	if keyed == nil {
+		if r.obo != nil {
+			l.at("cache-missing", r.p, r.obo, "no cache-lookup-value before the OBO request: every MCP request waits for a token exchange with Entra")
+		}
 		return
 	}
 	key := keyed.AttrText("key")
