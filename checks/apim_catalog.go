@@ -208,7 +208,7 @@ var apimEntries = []Entry{
 		ID: "apim-diagnostics-body-logging", Title: "A diagnostic logs response bodies of the MCP API", Severity: report.Error,
 		Section: SecStreamingCut, Check: "apim-diagnostics",
 		Fix: []string{
-			"Set the diagnostic's frontend and backend response body bytes (\"Number of payload bytes to log\") to 0 at the level the finding names: an API-level diagnostic overrides the service-level one of the same name for that API, so zeroing the service's alone leaves an API-level one cutting the stream.",
+			"Set the diagnostic's frontend and backend response body bytes to 0 at the level the finding names: an API-level diagnostic overrides the service-level one of the same name for that API, so zeroing the service's alone leaves an API-level one cutting the stream.",
 			"Request body logging does not cut the stream and may stay.",
 		},
 	},
