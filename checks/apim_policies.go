@@ -33,7 +33,7 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 		paths = append(paths, f.Path)
 	}
 	r.Evidence("policies", strings.Join(paths, ", "))
-	res := policy.Lint(li.Input)
+	res := li.Lint()
 	data := NewCommandData(env.Config)
 	for _, f := range res.Findings {
 		r.Find(f.Rule, li.Detail(f), WithCommands(li.Commands(data, f.Path)...))
@@ -125,13 +125,21 @@ func policyDocPath(d azure.PolicyDoc) string {
 	return "policy.xml"
 }
 
+// Lint runs the linter; a finding in a document ARM does not hold says so.
+func (li PolicyLintInput) Lint() *policy.Result {
+	res := policy.Lint(li.Input)
+	for i, f := range res.Findings {
+		if li.defaulted[f.Path] {
+			res.Findings[i].Message += " (the API has no policy of its own: APIM runs only the enclosing scopes')"
+		}
+	}
+	return res
+}
+
 // Detail is a finding's text as a run shows it: where, what, and the
 // operation whose composed policy showed it.
 func (li PolicyLintInput) Detail(f policy.Finding) string {
 	s := fmt.Sprintf("%s:%d:%d: %s", f.Path, f.Pos.Line, f.Pos.Col, f.Message)
-	if li.defaulted[f.Path] {
-		s += " (the API has no policy of its own: APIM runs only the enclosing scopes')"
-	}
 	if f.Pipeline != "" && f.Pipeline != f.Path {
 		s += "; seen in what " + f.Pipeline + " runs"
 	}
