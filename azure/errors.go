@@ -11,6 +11,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // Kind says what kind of failure a read met, so that checks can tell
@@ -99,6 +101,12 @@ func classify(op string, err error) *Error {
 	case errors.Is(err, context.DeadlineExceeded):
 		out.Kind = KindTimeout
 		out.Message = "no answer in time"
+	case errors.Is(err, errEmptyAnswer):
+		out.Kind = KindServer
+		out.Message = errEmptyAnswer.Error()
+	case wire.IsTooLarge(err):
+		out.Kind = KindServer
+		out.Message = "the answer is larger than the read's limit: read stopped there"
 	}
 	return out
 }
@@ -116,7 +124,24 @@ func armMessage(re *azcore.ResponseError) string {
 			}
 		}
 	}
+	if re.RawResponse != nil && isHTML(re.RawResponse) {
+		return http.StatusText(re.StatusCode) + " (an HTML page, not ARM's JSON)"
+	}
 	return http.StatusText(re.StatusCode)
+}
+
+// isHTML reports an answer that is an HTML page (a proxy's or load
+// balancer's error page), whatever its Content-Type says.
+func isHTML(resp *http.Response) bool {
+	if strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "html") {
+		return true
+	}
+	body, err := runtime.Payload(resp)
+	if err != nil {
+		return false
+	}
+	head := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 64)])))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
 }
 
 func firstLine(s string) string {

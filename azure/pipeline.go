@@ -1,6 +1,8 @@
 package azure
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -65,12 +68,65 @@ func (o Options) clientOptions(perRetry ...policy.Policy) azcore.ClientOptions {
 func (o Options) credentialOptions() azcore.ClientOptions { return o.clientOptions() }
 
 // armOptions are ARM clients' options: the bearer token's Authorization is
-// kept only on requests to the ARM endpoint's origin.
-func (o Options) armOptions() *arm.ClientOptions {
+// kept only on requests to the ARM endpoint's origin; a 200 without a body
+// is an error; each try holds one of slots' places while it is in flight.
+func (o Options) armOptions(slots chan struct{}) *arm.ClientOptions {
+	co := o.clientOptions(audienceOrigin{origin: o.Cloud.ARMEndpoint}, inFlight{slots: slots})
+	co.PerCallPolicies = append(co.PerCallPolicies, emptyAnswer{})
 	return &arm.ClientOptions{
-		ClientOptions:         o.clientOptions(audienceOrigin{origin: o.Cloud.ARMEndpoint}),
+		ClientOptions:         co,
 		DisableRPRegistration: true, // a reader registers nothing
 	}
+}
+
+// inFlight bounds the tries in flight at once: one place of slots per try,
+// released when its answer (body included) has arrived, so a wait for
+// Retry-After holds no place.
+type inFlight struct{ slots chan struct{} }
+
+func (p inFlight) Do(req *policy.Request) (*http.Response, error) {
+	if p.slots == nil {
+		return req.Next()
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-req.Raw().Context().Done():
+		return nil, req.Raw().Context().Err()
+	}
+	defer func() { <-p.slots }()
+	resp, err := req.Next()
+	if wire.IsTooLarge(err) {
+		return resp, tooLarge{err} // the same answer again would be as large
+	}
+	return resp, err
+}
+
+// tooLarge is a body past the transport's limit, not worth a retry.
+type tooLarge struct{ error }
+
+func (e tooLarge) Unwrap() error { return e.error }
+func (tooLarge) NonRetriable()   {}
+
+// errEmptyAnswer is a 200 without a body: the SDK would read it as an
+// empty resource (no policy, no APIs) instead of a failure.
+var errEmptyAnswer = errors.New("HTTP 200 with an empty body, not ARM's answer")
+
+// emptyAnswer turns a 200 without a body into errEmptyAnswer.
+type emptyAnswer struct{}
+
+func (emptyAnswer) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := runtime.Payload(resp) // already downloaded by the pipeline
+	if err != nil {
+		return resp, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errEmptyAnswer
+	}
+	return resp, nil
 }
 
 // disableInstanceDiscovery skips MSAL's instance discovery (a call to the

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
 // scripted answers each request with the next of its answers and records
@@ -94,19 +96,43 @@ func TestErrorCarriesARMFields(t *testing.T) {
 	}
 }
 
-// A nextLink on another host is fetched without the ARM token.
-func TestAuthorizationStaysWithItsAudience(t *testing.T) {
+// A nextLink on another host is not followed: its answer would not be
+// ARM's, and the token must not go there.
+func TestNextLinkStaysOnARM(t *testing.T) {
 	page1 := `{"value":[{"name":"a","properties":{"path":"a"}}],"nextLink":"https://elsewhere.example/page2"}`
-	page2 := `{"value":[{"name":"b","properties":{"path":"b"}}]}`
-	s := &scripted{answers: []func(*http.Request) *http.Response{answer(200, page1), answer(200, page2), answer(200, `{"value":[]}`)}}
+	s := &scripted{answers: []func(*http.Request) *http.Response{answer(200, page1), answer(200, `{"value":[]}`)}}
 	r := NewReader(&azfake.TokenCredential{}, Options{Transport: s, Cloud: Clouds[0], TryTimeout: time.Second})
 	f, err := r.factory(testTarget.Subscription)
 	if err != nil {
 		t.Fatal(err)
 	}
-	apis, err := r.apis(context.Background(), f, testTarget, make(chan struct{}, 1))
-	if err != nil || len(apis) != 2 {
-		t.Fatalf("%v %+v", err, apis)
+	_, err = r.apis(context.Background(), f, testTarget, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "nextLink points away from https://management.azure.com (https://elsewhere.example): not followed") {
+		t.Fatalf("%v", err)
+	}
+	for _, req := range s.sent {
+		if req.URL.Host != "management.azure.com" {
+			t.Errorf("%s %s was sent", req.Method, req.URL)
+		}
+	}
+}
+
+// Whatever leaves ARM's origin through an ARM client goes without the token.
+func TestAuthorizationStaysWithItsAudience(t *testing.T) {
+	s := &scripted{answers: []func(*http.Request) *http.Response{answer(200, `{}`)}}
+	r := NewReader(&azfake.TokenCredential{}, Options{Transport: s, Cloud: Clouds[0], TryTimeout: time.Second})
+	c, err := arm.NewClient("c7doctor", "v1.0.0", r.cred, r.opts.armOptions(r.slots))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"https://management.azure.com/subscriptions?api-version=2022-12-01", "https://elsewhere.example/page2"} {
+		req, err := runtime.NewRequest(context.Background(), http.MethodGet, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Pipeline().Do(req); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, req := range s.sent {
 		has := req.Header.Get("Authorization") != ""

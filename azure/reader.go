@@ -2,8 +2,10 @@ package azure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -20,12 +22,14 @@ import (
 type Reader struct {
 	cred azcore.TokenCredential
 	opts Options
+	// slots bound the reader's ARM requests in flight at once.
+	slots chan struct{}
 }
 
 // NewReader returns a reader; the credential is built by the caller
 // (DefaultCredential for a real run, SecretCredential for the lab).
 func NewReader(cred azcore.TokenCredential, o Options) *Reader {
-	return &Reader{cred: cred, opts: o}
+	return &Reader{cred: cred, opts: o, slots: make(chan struct{}, maxInFlight)}
 }
 
 // Endpoint is the ARM endpoint read.
@@ -39,19 +43,37 @@ type ReadOptions struct {
 	// Sealed names named values that must hold a secret: if one is not
 	// marked secret, its listed value is sealed all the same.
 	Sealed []string
+	// APIPaths are the paths of the APIs whose policies and diagnostics
+	// are read: the MCP API's and "" for the OAuth proxy at the host root.
+	// Nil reads every API's.
+	APIPaths []string
 }
 
-// Bounds of a read: pages per list (a nextLink that loops ends here) and
-// reads in flight at once.
+// wants reports whether the API's policies and diagnostics are read.
+func (o ReadOptions) wants(api API) bool {
+	if o.APIPaths == nil {
+		return true
+	}
+	return slices.ContainsFunc(o.APIPaths, func(p string) bool {
+		return strings.EqualFold(strings.Trim(p, "/"), strings.Trim(api.Path, "/"))
+	})
+}
+
+// Bounds of a read: pages per list (a nextLink that loops ends earlier)
+// and requests in flight at once. A read is a few rounds deep (list APIs;
+// per API its operations, policy, products and diagnostics; then the
+// operations' and products' policies; then fragments), so the bound is
+// what keeps a round from being split in two.
 const (
 	maxPages    = 20
-	maxInFlight = 4
+	maxInFlight = 8
 )
 
 // ReadAPIM locates the instance (inferring the subscription and resource
-// group when missing) and reads the service, its APIs with their operations
-// and its named values, concurrently. The error is for the instance as a
-// whole (not found, no access, no credential); parts fail on their own.
+// group when missing) and reads the service, its APIs with their
+// operations, its named values, and the policies and diagnostics of the
+// APIs o names, concurrently. The error is for the instance as a whole
+// (not found, no access, no credential); parts fail on their own.
 func (r *Reader) ReadAPIM(ctx context.Context, t Target, o ReadOptions) (*APIM, error) {
 	out := &APIM{Target: t, SecretsRead: o.Secrets}
 	if t.Service == "" {
@@ -77,30 +99,22 @@ func (r *Reader) ReadAPIM(ctx context.Context, t Target, o ReadOptions) (*APIM, 
 		out.Target.ResourceGroup = rg
 		out.Inferred = append(out.Inferred, "resource_group")
 	}
-	t = out.Target
-
-	var wg sync.WaitGroup
+	rd := newRead(ctx, r, f, out, o)
 	var serviceErr error
-	sem := make(chan struct{}, maxInFlight)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		out.Service, serviceErr = r.service(ctx, f, t)
-	}()
-	go func() {
-		defer wg.Done()
-		out.APIs, out.APIsErr = r.apis(ctx, f, t, sem)
-	}()
-	go func() {
-		defer wg.Done()
-		out.NamedValues, out.NamedValuesErr = r.namedValues(ctx, f, t, o.Secrets, o.Sealed, sem)
-	}()
-	wg.Wait()
+	rd.wg.Go(func() { out.Service, serviceErr = r.service(ctx, f, out.Target) })
+	rd.wg.Go(func() {
+		out.NamedValues, out.NamedValuesErr = r.namedValues(ctx, f, out.Target, o.Secrets, o.Sealed)
+	})
+	rd.wg.Go(rd.globalPolicy)
+	rd.wg.Go(rd.serviceDiagnostics)
+	rd.wg.Go(func() { out.APIs, out.APIsErr = r.apis(ctx, f, out.Target, rd.api, rd.operationPolicies) })
+	rd.wg.Wait()
+	rd.finish()
 	return out, serviceErr
 }
 
 func (r *Reader) factory(subscription string) (*armapimanagement.ClientFactory, error) {
-	f, err := armapimanagement.NewClientFactory(subscription, r.cred, r.opts.armOptions())
+	f, err := armapimanagement.NewClientFactory(subscription, r.cred, r.opts.armOptions(r.slots))
 	if err != nil {
 		return nil, &Error{Op: "ARM client", Message: err.Error(), Err: err}
 	}
@@ -110,18 +124,17 @@ func (r *Reader) factory(subscription string) (*armapimanagement.ClientFactory, 
 // onlySubscription is the credential's one subscription.
 func (r *Reader) onlySubscription(ctx context.Context) (string, error) {
 	const op = "list subscriptions"
-	c, err := arm.NewClient("c7doctor", "v1.0.0", r.cred, r.opts.armOptions())
+	c, err := arm.NewClient("c7doctor", "v1.0.0", r.cred, r.opts.armOptions(r.slots))
 	if err != nil {
 		return "", &Error{Op: op, Message: err.Error(), Err: err}
 	}
 	next := strings.TrimRight(r.opts.Cloud.ARMEndpoint, "/") + "/subscriptions?api-version=2022-12-01"
 	var subs []string
-	seen := map[string]bool{}
+	seen := map[string]bool{next: true}
 	for page := 0; next != ""; page++ {
-		if page == maxPages || seen[next] {
-			return "", &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
+		if page == maxPages {
+			return "", &Error{Op: op, Message: fmt.Sprintf("more than %d pages", maxPages)}
 		}
-		seen[next] = true
 		req, err := runtime.NewRequest(ctx, http.MethodGet, next)
 		if err != nil {
 			return "", &Error{Op: op, Message: err.Error(), Err: err}
@@ -148,6 +161,9 @@ func (r *Reader) onlySubscription(ctx context.Context) (string, error) {
 				subs = append(subs, s.SubscriptionID)
 			}
 		}
+		if err := checkNextLink(r.Endpoint(), body.NextLink, seen); err != nil {
+			return "", &Error{Op: op, Message: err.Error()}
+		}
 		next = body.NextLink
 	}
 	switch len(subs) {
@@ -163,7 +179,9 @@ func (r *Reader) onlySubscription(ctx context.Context) (string, error) {
 func (r *Reader) findResourceGroup(ctx context.Context, f *armapimanagement.ClientFactory, t Target) (string, error) {
 	const op = "list APIM instances"
 	pager := f.NewServiceClient().NewListPager(nil)
-	items, err := listAll(ctx, op, pager, func(p armapimanagement.ServiceClientListResponse) []*armapimanagement.ServiceResource { return p.Value })
+	items, err := listAll(ctx, r.Endpoint(), op, pager, func(p armapimanagement.ServiceClientListResponse) ([]*armapimanagement.ServiceResource, *string) {
+		return p.Value, p.NextLink
+	})
 	if err != nil {
 		return "", err
 	}
@@ -214,12 +232,15 @@ func (r *Reader) service(ctx context.Context, f *armapimanagement.ClientFactory,
 	return s, nil
 }
 
-func (r *Reader) apis(ctx context.Context, f *armapimanagement.ClientFactory, t Target, sem chan struct{}) ([]API, error) {
+// apis lists the APIs and reads their operations. Each API goes to listed
+// as soon as it is listed and to withOperations once its operations are
+// read: both may start more reads, which the caller waits for.
+func (r *Reader) apis(ctx context.Context, f *armapimanagement.ClientFactory, t Target, listed, withOperations func(API)) ([]API, error) {
 	const op = "list APIs"
 	var out []API
 	pager := f.NewAPIClient().NewListByServicePager(t.ResourceGroup, t.Service, nil)
-	items, err := listAll(ctx, op, pager, func(p armapimanagement.APIClientListByServiceResponse) []*armapimanagement.APIContract {
-		return p.Value
+	items, err := listAll(ctx, r.Endpoint(), op, pager, func(p armapimanagement.APIClientListByServiceResponse) ([]*armapimanagement.APIContract, *string) {
+		return p.Value, p.NextLink
 	})
 	if err != nil {
 		return out, err
@@ -240,13 +261,15 @@ func (r *Reader) apis(ctx context.Context, f *armapimanagement.ClientFactory, t 
 	}
 	var wg sync.WaitGroup
 	for i := range out {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		wg.Go(func() {
+			if listed != nil {
+				listed(out[i])
+			}
 			out[i].Operations, out[i].OperationsErr = r.operations(ctx, f, t, out[i].Name)
-		}()
+			if withOperations != nil && out[i].OperationsErr == nil {
+				withOperations(out[i])
+			}
+		})
 	}
 	wg.Wait()
 	return out, nil
@@ -256,8 +279,8 @@ func (r *Reader) operations(ctx context.Context, f *armapimanagement.ClientFacto
 	op := "list operations of " + api
 	var out []Operation
 	pager := f.NewAPIOperationClient().NewListByAPIPager(t.ResourceGroup, t.Service, api, nil)
-	items, err := listAll(ctx, op, pager, func(p armapimanagement.APIOperationClientListByAPIResponse) []*armapimanagement.OperationContract {
-		return p.Value
+	items, err := listAll(ctx, r.Endpoint(), op, pager, func(p armapimanagement.APIOperationClientListByAPIResponse) ([]*armapimanagement.OperationContract, *string) {
+		return p.Value, p.NextLink
 	})
 	if err != nil {
 		return out, err
@@ -272,13 +295,13 @@ func (r *Reader) operations(ctx context.Context, f *armapimanagement.ClientFacto
 	return out, nil
 }
 
-func (r *Reader) namedValues(ctx context.Context, f *armapimanagement.ClientFactory, t Target, secrets bool, sealedNames []string, sem chan struct{}) ([]NamedValue, error) {
+func (r *Reader) namedValues(ctx context.Context, f *armapimanagement.ClientFactory, t Target, secrets bool, sealedNames []string) ([]NamedValue, error) {
 	const op = "list named values"
 	client := f.NewNamedValueClient()
 	var out []NamedValue
 	pager := client.NewListByServicePager(t.ResourceGroup, t.Service, nil)
-	items, err := listAll(ctx, op, pager, func(p armapimanagement.NamedValueClientListByServiceResponse) []*armapimanagement.NamedValueContract {
-		return p.Value
+	items, err := listAll(ctx, r.Endpoint(), op, pager, func(p armapimanagement.NamedValueClientListByServiceResponse) ([]*armapimanagement.NamedValueContract, *string) {
+		return p.Value, p.NextLink
 	})
 	if err != nil {
 		return out, err
@@ -314,11 +337,7 @@ func (r *Reader) namedValues(ctx context.Context, f *armapimanagement.ClientFact
 		if !out[i].Secret {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		wg.Go(func() {
 			// The answer is the secret itself: the recorder keeps it out of -v and the trace.
 			resp, err := client.ListValue(wire.SecretResponse(ctx), t.ResourceGroup, t.Service, out[i].Name, nil)
 			if err != nil {
@@ -326,7 +345,7 @@ func (r *Reader) namedValues(ctx context.Context, f *armapimanagement.ClientFact
 				return
 			}
 			out[i].sealed = &sealed{v: deref(resp.Value)}
-		}()
+		})
 	}
 	wg.Wait()
 	return out, nil
@@ -342,23 +361,45 @@ func deref(p *string) string {
 // IsNoAccess reports a read refused for want of a role.
 func IsNoAccess(err error) bool { return KindOf(err) == KindNoAccess }
 
-// listAll reads every page of a list and returns its entries; a list longer
-// than maxPages pages (or a nextLink that loops) ends there with an error.
-func listAll[P, T any](ctx context.Context, op string, pager *runtime.Pager[P], value func(P) []*T) ([]*T, error) {
+// listAll reads every page of a list and returns its entries. A nextLink
+// that repeats, that leaves ARM's origin (it is not followed: the answer
+// would not be ARM's) or a list longer than maxPages ends it with an error.
+func listAll[P, T any](ctx context.Context, origin, op string, pager *runtime.Pager[P], page func(P) ([]*T, *string)) ([]*T, error) {
 	var out []*T
-	for page := 0; pager.More(); page++ {
-		if page == maxPages {
-			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages, or a nextLink that loops", maxPages)}
+	seen := map[string]bool{}
+	for n := 0; pager.More(); n++ {
+		if n == maxPages {
+			return out, &Error{Op: op, Message: fmt.Sprintf("more than %d pages", maxPages)}
 		}
 		resp, err := pager.NextPage(ctx)
 		if err != nil {
 			return out, classify(op, err)
 		}
-		for _, v := range value(resp) {
+		values, next := page(resp)
+		for _, v := range values {
 			if v != nil {
 				out = append(out, v)
 			}
 		}
+		if err := checkNextLink(origin, deref(next), seen); err != nil {
+			return out, &Error{Op: op, Message: err.Error()}
+		}
 	}
 	return out, nil
+}
+
+// checkNextLink refuses a nextLink seen before (a loop) or on another origin.
+func checkNextLink(origin, next string, seen map[string]bool) error {
+	if next == "" {
+		return nil
+	}
+	if seen[next] {
+		return errors.New("the nextLink loops back to a page already read")
+	}
+	seen[next] = true
+	u, err := url.Parse(next)
+	if err != nil || !wire.SameOrigin(u, origin) {
+		return fmt.Errorf("the nextLink points away from %s (%s): not followed", wire.Origin(origin), wire.Origin(next))
+	}
+	return nil
 }

@@ -29,9 +29,21 @@ type fakeAPIM struct {
 	namedStatus   int // non-zero: listing named values fails with it
 	listValue     string
 	listValueErr  int
+	// policies overrides a document by its Where ("" removes it);
+	// policyStatus fails a policy read with a status.
+	policies     map[string]string
+	policyStatus map[string]int
+	// apiDiagnosticBytes is the MCP API's diagnostic's response body bytes.
+	apiDiagnosticBytes int32
 }
 
 func (f fakeAPIM) server() *fake.ServerFactory {
+	sf := f.instance()
+	f.policyServers(sf)
+	return sf
+}
+
+func (f fakeAPIM) instance() *fake.ServerFactory {
 	return &fake.ServerFactory{
 		ServiceServer: fake.ServiceServer{
 			Get: func(ctx context.Context, rg, name string, _ *armapimanagement.ServiceClientGetOptions) (resp azfake.Responder[armapimanagement.ServiceClientGetResponse], errResp azfake.ErrorResponder) {
