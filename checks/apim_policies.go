@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/policy"
@@ -21,19 +22,18 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 	}
 	pol := snap.Policies
 	for _, err := range pol.Errs {
-		partial(r, "a policy document", err)
+		partial(r, "the policies", err)
 	}
 	if len(pol.Docs) == 0 && len(pol.Errs) > 0 {
 		r.Skip("the policy documents could not be read")
 		return
 	}
-	li := LintInput(snap, env.Config.APIPath)
+	li, res := env.State.APIM.linted(snap, env.Config.APIPath)
 	var paths []string
 	for _, f := range li.Input.Files {
 		paths = append(paths, f.Path)
 	}
 	r.Evidence("policies", strings.Join(paths, ", "))
-	res := li.Lint()
 	data := NewCommandData(env.Config)
 	for _, f := range res.Findings {
 		r.Find(f.Rule, li.Detail(f), WithCommands(li.Commands(data, f.Path)...))
@@ -41,6 +41,23 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 	if !r.Failed() {
 		r.Summary("%d policy documents: token validation, the OBO exchange and its cache, the rewrite to /mcp/oauth, the 401 challenge and the discovery answers where the guide puts them", len(li.Input.Files))
 	}
+}
+
+// lintedPolicies is the run's one lint of the documents ARM showed, made
+// by whichever asks first: a wire check wanting a cause, or apim-policies.
+type lintedPolicies struct {
+	once sync.Once
+	in   PolicyLintInput
+	res  *policy.Result
+}
+
+func (rd *apimRead) linted(snap *azure.APIM, apiPath string) (PolicyLintInput, *policy.Result) {
+	lp := &rd.lint
+	lp.once.Do(func() {
+		lp.in = LintInput(snap, apiPath)
+		lp.res = lp.in.Lint()
+	})
+	return lp.in, lp.res
 }
 
 // PolicyLintInput is a live instance's policies as the linter takes them,

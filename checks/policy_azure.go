@@ -64,7 +64,7 @@ func LintAzure(ctx context.Context, s AzurePolicySource) (*policy.Result, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Deadline)
 	defer cancel()
-	snap, err := arm.ReadAPIM(ctx, s.Target, azure.ReadOptions{ /*APIPaths: guideAPIPaths(s.APIPath)*/ })
+	snap, err := arm.ReadAPIM(ctx, s.Target, azure.ReadOptions{APIPaths: guideAPIPaths(s.APIPath)})
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +79,8 @@ func LintAzure(ctx context.Context, s AzurePolicySource) (*policy.Result, error)
 	return li.Lint(), errors.Join(pol.Errs...)
 }
 
-// guideAPIPaths are the APIs whose policies a run reads: the MCP API's
-// and the OAuth proxy's at the host root.
+// guideAPIPaths are the APIs whose policies and diagnostics a read takes:
+// the MCP API's and the OAuth proxy's at the host root.
 func guideAPIPaths(apiPath string) []string {
 	return []string{apiPath, ""}
 }
