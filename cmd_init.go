@@ -16,7 +16,6 @@ import (
 
 	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/checks"
-	"github.com/c7doctor/c7doctor/wire"
 )
 
 // initSetting is one key of the c7doctor.yaml that init writes. Keys are the
@@ -228,11 +227,7 @@ func (a *app) initAction(c *cli.Context) error {
 // reveals for every key not given as a flag. A gateway that cannot be read is
 // no error: init is often run before the gateway is finished.
 func (a *app) initDiscover(ctx context.Context, c *cli.Context, st *initState) error {
-	opts := wire.Options{Timeout: c.Duration("timeout")}
-	if f := st.values["ca-file"]; f != "" {
-		opts.CAFile = f
-	}
-	client, err := wire.New(opts)
+	client, err := checks.NewClient(checks.ClientSettings{Timeout: c.Duration("timeout"), CAFile: st.values["ca-file"]})
 	if err != nil {
 		return usageError("--ca-file: %v", err)
 	}

@@ -343,9 +343,9 @@ func (a *app) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := wire.Options{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
+	settings := checks.ClientSettings{Timeout: s.cfg.Timeout, CAFile: s.caFile, Redactor: red}
 	if world != nil {
-		opts.RootCAs = world.CertPool
+		settings.Roots = world.CertPool
 		red.Secret(world.GatewaySecret, world.ReaderSecret)
 		// The lab approves device-code sign-ins by itself, and its browser
 		// accepts the sign-in page at once (or shows an error page and stops).
@@ -354,15 +354,11 @@ func (a *app) runAction(c *cli.Context) error {
 	}
 	red.Secret(s.cfg.GatewaySecret, s.azClientSecret)
 	red.Secret(s.cfg.Token)
-	opts.GatewayOrigin = s.cfg.Gateway
+	settings.Gateway, settings.GatewayHeaders = s.cfg.Gateway, s.headers
 	// Tokens go to the upstream probe and to the management endpoints; the
 	// azure package narrows each token to its own audience's origin.
-	opts.AuthOrigins = []string{s.cfg.Upstream, s.cloud.ARMEndpoint, s.cloud.GraphEndpoint}
-	opts.GatewayHeaders = s.headers
-	for _, vs := range s.headers {
-		red.Secret(vs...)
-	}
-	client, err := wire.New(opts)
+	settings.AuthOrigins = []string{s.cfg.Upstream, s.cloud.ARMEndpoint, s.cloud.GraphEndpoint}
+	client, err := checks.NewClient(settings)
 	if err != nil {
 		trace.abandon()
 		return usageError("--ca-file: %v", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/c7doctor/c7doctor/auth"
+	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -96,7 +97,7 @@ func (a *app) tokenDecode(c *cli.Context) error {
 	tenant := c.String("expect-tenant")
 	var client *wire.Client
 	if c.Bool("verify") || c.String("jwks-uri") != "" || (tenant != "" && !auth.IsGUID(tenant)) {
-		if client, err = wire.New(wire.Options{Timeout: c.Duration("timeout"), CAFile: c.String("ca-file"), Redactor: red}); err != nil {
+		if client, err = checks.NewClient(checks.ClientSettings{Timeout: c.Duration("timeout"), CAFile: c.String("ca-file"), Redactor: red}); err != nil {
 			return usageError("--ca-file: %v", err)
 		}
 		defer client.Close()
@@ -304,7 +305,7 @@ func newDecodeView(tok *auth.Token, form auth.Form, now time.Time) *decodeView {
 		}
 		raw := tok.Claims.Raw[name]
 		tv := timeView{Claim: name, Raw: compact(raw)}
-		if d, ok := numericDate(name, tok); ok {
+		if d, ok := tok.TimeClaim(name); ok {
 			tv.Time = d.UTC().Format(time.RFC3339)
 			tv.Relative = auth.Relative(d, now)
 		}
@@ -332,33 +333,6 @@ func newDecodeView(tok *auth.Token, form auth.Form, now time.Time) *decodeView {
 	return v
 }
 
-func numericDate(name string, tok *auth.Token) (time.Time, bool) {
-	switch name {
-	case "iat":
-		return dateOf(tok.Claims.Iat)
-	case "nbf":
-		return dateOf(tok.Claims.Nbf)
-	case "exp":
-		return dateOf(tok.Claims.Exp)
-	}
-	var n json.Number
-	if err := json.Unmarshal(tok.Claims.Raw[name], &n); err != nil {
-		return time.Time{}, false
-	}
-	f, err := n.Int64()
-	if err != nil || f < 0 || f > 253402300799 {
-		return time.Time{}, false
-	}
-	return time.Unix(f, 0), true
-}
-
-func dateOf(d *auth.NumericDate) (time.Time, bool) {
-	if d == nil {
-		return time.Time{}, false
-	}
-	return d.Time, true
-}
-
 func compact(raw json.RawMessage) json.RawMessage {
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
@@ -378,19 +352,11 @@ func (v *decodeView) verify(ctx context.Context, client *wire.Client, tok *auth.
 		fail("not verifiable: this is a Microsoft Graph token (nonce header); only Graph can verify it")
 		return
 	}
-	var keys *auth.KeySet
-	var err error
-	if jwksURI == "" {
-		keys, err = auth.IssuerKeys(ctx, client, tok.Claims.Iss)
-	} else {
-		keys, err = auth.FetchKeys(ctx, client, jwksURI)
+	keys, err := auth.VerifySignature(ctx, client, tok, jwksURI)
+	if keys != nil {
+		v.Signature.JWKSURI = keys.URI
 	}
 	if err != nil {
-		fail(err.Error())
-		return
-	}
-	v.Signature.JWKSURI = keys.URI
-	if err := auth.Verify(tok, keys.JWKS); err != nil {
 		fail(strings.TrimPrefix(err.Error(), "verify: "))
 		return
 	}

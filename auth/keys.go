@@ -68,6 +68,21 @@ func FetchKeys(ctx context.Context, client *wire.Client, jwksURI string) (*KeySe
 	return &KeySet{URI: jwksURI, JWKS: body}, nil
 }
 
+// VerifySignature fetches the keys of tok's issuer (or those at jwksURI
+// when given) and verifies tok's signature with them. keys is nil when they
+// could not be had; the error is then a fetch error, else Verify's.
+func VerifySignature(ctx context.Context, client *wire.Client, tok *Token, jwksURI string) (keys *KeySet, err error) {
+	if jwksURI == "" {
+		keys, err = IssuerKeys(ctx, client, tok.Claims.Iss)
+	} else {
+		keys, err = FetchKeys(ctx, client, jwksURI)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return keys, Verify(tok, keys.JWKS)
+}
+
 // ResolveTenant returns the GUID of a tenant given as a GUID or a domain:
 // a domain's v2 discovery document at the authority names the tenant in its
 // issuer, https://<authority-host>/<tenant-guid>/v2.0.

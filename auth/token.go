@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/c7doctor/c7doctor/wire"
 )
@@ -407,6 +408,35 @@ func IsGraphAudience(aud string) bool {
 	a := strings.TrimRight(strings.ToLower(aud), "/")
 	return a == GraphAppID || a == "https://graph.microsoft.com" || a == "https://graph.windows.net" ||
 		a == "00000002-0000-0000-c000-000000000000" || a == "https://graph.microsoft.us" || a == "https://microsoftgraph.chinacloudapi.cn"
+}
+
+// TimeClaim reads a claim that holds a NumericDate as a time: iat, nbf and
+// exp as parsed, any other (auth_time, xms_tcdt…) when it is a whole number
+// of seconds within the years 1970 to 9999.
+func (t *Token) TimeClaim(name string) (time.Time, bool) {
+	var d *NumericDate
+	switch name {
+	case "iat":
+		d = t.Claims.Iat
+	case "nbf":
+		d = t.Claims.Nbf
+	case "exp":
+		d = t.Claims.Exp
+	default:
+		var n json.Number
+		if err := json.Unmarshal(t.Claims.Raw[name], &n); err != nil {
+			return time.Time{}, false
+		}
+		f, err := n.Int64()
+		if err != nil || f < 0 || f > 253402300799 {
+			return time.Time{}, false
+		}
+		return time.Unix(f, 0), true
+	}
+	if d == nil {
+		return time.Time{}, false
+	}
+	return d.Time, true
 }
 
 // ClaimNames returns the token's claim names in the order they were sent.
