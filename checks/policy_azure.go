@@ -8,7 +8,6 @@ import (
 
 	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/policy"
-	"github.com/c7doctor/c7doctor/wire"
 )
 
 // AzurePolicySource is where `policy lint --from-azure` reads the policies:
@@ -50,7 +49,7 @@ func LintAzure(ctx context.Context, s AzurePolicySource) (*policy.Result, error)
 	if s.Deadline <= 0 {
 		s.Deadline = 2 * time.Minute
 	}
-	client, err := wire.New(wire.Options{Timeout: s.Timeout, CAFile: s.CAFile, AuthOrigins: []string{s.Endpoints.ARMEndpoint}})
+	client, err := NewClient(ClientSettings{Timeout: s.Timeout, CAFile: s.CAFile, AuthOrigins: []string{s.Endpoints.ARMEndpoint}})
 	if err != nil {
 		return nil, fmt.Errorf("--ca-file: %w", err)
 	}
