@@ -10,6 +10,7 @@ import (
 	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
+	"github.com/c7doctor/c7doctor/wire"
 )
 
 // azureLintFlags are run's flags that `policy lint --from-azure` takes:
@@ -59,14 +60,17 @@ func (a *app) policyLintAzure(c *cli.Context, out string) error {
 		Gateway: gateway, APIPath: strings.Trim(c.String("api-path"), "/"), CAFile: c.String("ca-file"),
 		Timeout: c.Duration("timeout"), Deadline: c.Duration("deadline"),
 	})
+	// An error never carries the service principal's secret.
+	red := wire.NewRedactor()
+	red.Secret(az.azClientSecret)
 	if res == nil {
-		return &exitError{code: report.ExitUsage, msg: "policy lint --from-azure: " + readError(err)}
+		return &exitError{code: report.ExitUsage, msg: red.String("policy lint --from-azure: " + readError(err))}
 	}
 	rerr := a.renderLint(c, out, res)
 	if err != nil {
 		// Some documents could not be read: what was read is judged
 		// above, and the input counts as unreadable.
-		return &exitError{code: report.ExitUsage, msg: "policy lint --from-azure: " + readError(err)}
+		return &exitError{code: report.ExitUsage, msg: red.String("policy lint --from-azure: " + readError(err))}
 	}
 	return rerr
 }
