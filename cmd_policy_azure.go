@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/c7doctor/c7doctor/azure"
 	"github.com/c7doctor/c7doctor/checks"
 	"github.com/c7doctor/c7doctor/report"
 	"github.com/c7doctor/c7doctor/wire"
@@ -56,7 +55,7 @@ func (a *app) policyLintAzure(c *cli.Context, out string) error {
 	}
 	res, err := checks.LintAzure(c.Context, checks.AzurePolicySource{
 		Endpoints: az.cloud, Credential: a.credential(az, tenant),
-		Target:  azure.Target{Subscription: az.subscription, ResourceGroup: strings.TrimSpace(c.String("resource-group")), Service: strings.TrimSpace(c.String("apim-name"))},
+		Subscription: az.subscription, ResourceGroup: strings.TrimSpace(c.String("resource-group")), APIMName: strings.TrimSpace(c.String("apim-name")),
 		Gateway: gateway, APIPath: strings.Trim(c.String("api-path"), "/"), CAFile: c.String("ca-file"),
 		Timeout: c.Duration("timeout"), Deadline: c.Duration("deadline"),
 	})

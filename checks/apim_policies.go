@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -38,9 +39,27 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 	for _, f := range res.Findings {
 		r.Find(f.Rule, li.Detail(f), WithCommands(li.Commands(data, f.Path)...))
 	}
-	if !r.Failed() {
+	errs, warns := res.Count(policy.Error), res.Count(policy.Warning)
+	switch {
+	case errs > 0:
+		first := res.Findings[slices.IndexFunc(res.Findings, func(f policy.Finding) bool { return f.Severity == policy.Error })]
+		r.Summary("%s (%s in %d policy documents)", first.Title, counts(errs, warns), len(li.Input.Files))
+	case warns > 0:
+		r.Summary("%d policy documents: %s", len(li.Input.Files), counts(errs, warns))
+	default:
 		r.Summary("%d policy documents: token validation, the OBO exchange and its cache, the rewrite to /mcp/oauth, the 401 challenge and the discovery answers where the guide puts them", len(li.Input.Files))
 	}
+}
+
+// counts is "1 error, 8 warnings".
+func counts(errs, warns int) string {
+	plural := func(n int, word string) string {
+		if n == 1 {
+			return fmt.Sprintf("1 %s", word)
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	return plural(errs, "error") + ", " + plural(warns, "warning")
 }
 
 // lintedPolicies is the run's one lint of the documents ARM showed, made

@@ -15,9 +15,9 @@ import (
 type AzurePolicySource struct {
 	Endpoints  Endpoints
 	Credential Credential
-	// Target names the instance; an empty subscription or resource group
-	// is inferred as a run infers it.
-	Target azure.Target
+	// The instance; an empty subscription or resource group is inferred
+	// as a run infers it.
+	Subscription, ResourceGroup, APIMName string
 	// Gateway, when the instance is not named, gives its name
 	// (<name>.azure-api.net).
 	Gateway string
@@ -37,10 +37,11 @@ var ErrNoCredential = errors.New("no Azure credential: sign in with az login, or
 // check does. The error is a read that failed: with a result beside it,
 // some documents could not be read and the rest were judged.
 func LintAzure(ctx context.Context, s AzurePolicySource) (*policy.Result, error) {
-	if s.Target.Service == "" {
-		s.Target.Service = azure.ServiceNameFromHost(hostOf(s.Gateway))
+	t := azure.Target{Subscription: s.Subscription, ResourceGroup: s.ResourceGroup, Service: s.APIMName}
+	if t.Service == "" {
+		t.Service = azure.ServiceNameFromHost(hostOf(s.Gateway))
 	}
-	if s.Target.Service == "" {
+	if t.Service == "" {
 		return nil, errors.New("no APIM instance: set --apim-name (or --gateway https://<name>.azure-api.net)")
 	}
 	if s.Timeout <= 0 {
@@ -63,7 +64,7 @@ func LintAzure(ctx context.Context, s AzurePolicySource) (*policy.Result, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Deadline)
 	defer cancel()
-	snap, err := arm.ReadAPIM(ctx, s.Target, azure.ReadOptions{APIPaths: guideAPIPaths(s.APIPath)})
+	snap, err := arm.ReadAPIM(ctx, t, azure.ReadOptions{APIPaths: guideAPIPaths(s.APIPath)})
 	if err != nil {
 		return nil, err
 	}
