@@ -14,17 +14,6 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
-// snapshotReader is an ARM reader that returns a snapshot made in the test.
-type snapshotReader struct{ snap *azure.APIM }
-
-func (s snapshotReader) ReadAPIM(_ context.Context, t azure.Target, _ azure.ReadOptions) (*azure.APIM, error) {
-	out := *s.snap
-	out.Target = t
-	return &out, nil
-}
-
-func (snapshotReader) Endpoint() string { return "https://management.example" }
-
 // treeSnapshot is what ARM would show of an instance holding the APIOps
 // tree's policies (format=xml) and named values.
 func treeSnapshot(t *testing.T, tree string) *azure.APIM {
@@ -81,7 +70,7 @@ func runPolicies(t *testing.T, snap *azure.APIM) report.Check {
 	env := testEnv(t)
 	env.Config.Gateway, env.Config.APIPath = "https://apim-contoso.azure-api.net", "context7"
 	env.Config.Subscription, env.Config.ResourceGroup, env.Config.APIMName = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "rg", "apim-contoso"
-	env.ARM = snapshotReader{snap}
+	env.ARM = snapshotReader{snap: snap}
 	rep := Run(context.Background(), env, All, Selection{Only: []string{"apim-policies"}})
 	c, ok := rep.Find("apim-policies")
 	if !ok {
