@@ -12,7 +12,7 @@ const PolicyLint = "policy lint"
 
 // policyEntries are the policy linter's rules, so that explain knows them.
 // Their fixes quote {{named values}}: escaped, they pass the templates as text.
-var policyEntries = func() []Entry {
+func policyEntries() []Entry {
 	var out []Entry
 	for _, r := range policy.Rules {
 		e := Entry{ID: r.ID, Title: r.Title, Severity: report.Severity(r.Severity), Section: r.Section, Check: PolicyLint}
@@ -22,4 +22,4 @@ var policyEntries = func() []Entry {
 		out = append(out, e)
 	}
 	return out
-}()
+}
