@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +18,30 @@ type apimState struct {
 	// gatewaySecretValue is what the apim-gateway-client-secret named value
 	// holds: the value the OBO policy sends.
 	gatewaySecretValue string
+	policies           apimPolicies
+	products           []labProduct
+	loggers            []labLogger
+	// diagnostics at service level (api "") and API level.
+	diagnostics []labDiagnostic
+}
+
+// labProduct is a product and the APIs it holds.
+type labProduct struct {
+	id, displayName, description string
+	apis                         []string
+	policy                       bool // holds a product policy
+	subscriptionRequired         bool
+}
+
+type labLogger struct{ id, loggerType, description, resourceID string }
+
+// labDiagnostic is a diagnostic setting: which logger it feeds and how
+// many bytes of each body it logs. An API-level one overrides the
+// service-level one of the same id for that API.
+type labDiagnostic struct {
+	api, id, logger                   string
+	frontendRequest, frontendResponse int
+	backendRequest, backendResponse   int
 }
 
 type labAPI struct {
@@ -107,7 +132,68 @@ func (w *World) apim() apimState {
 		},
 		proxy,
 	}
+	s.policies = w.policies()
+	s.products = []labProduct{
+		{id: productMCP, displayName: "Context7 users", description: "The Context7 MCP API for the organisation's developers.", apis: []string{apiMCP}, policy: true},
+		// The products APIM creates with an instance, holding none of the guide's APIs.
+		{id: "starter", displayName: "Starter", description: "Subscribers will be able to run 5 calls/minute up to a maximum of 100 calls/week.", subscriptionRequired: true},
+		{id: "unlimited", displayName: "Unlimited", description: "Subscribers have completely unlimited access to the API.", subscriptionRequired: true},
+	}
+	s.loggers = []labLogger{{id: loggerAppInsights, loggerType: "applicationInsights", description: "Application Insights for the Context7 gateway",
+		resourceID: "/subscriptions/" + w.SubscriptionID + "/resourceGroups/" + w.ResourceGroup + "/providers/microsoft.insights/components/appi-context7-lab"}}
+	// The recommended fix of "Streaming responses get cut off": no body bytes.
+	service := labDiagnostic{id: "applicationinsights", logger: loggerAppInsights}
+	if w.Has("sse-truncated") {
+		// "Number of payload bytes to log" set at the service level.
+		service.frontendRequest, service.frontendResponse = 1024, 1024
+		service.backendRequest, service.backendResponse = 1024, 1024
+	}
+	s.diagnostics = []labDiagnostic{service}
+	if w.Has("diagnostics-body-logging") {
+		s.diagnostics = append(s.diagnostics, labDiagnostic{api: apiMCP, id: "applicationinsights", logger: loggerAppInsights, frontendResponse: 8192, backendResponse: 8192})
+	}
 	return s
+}
+
+// loggerAppInsights is the lab instance's Application Insights logger.
+const loggerAppInsights = "appinsights-context7"
+
+// effectiveDiagnostics is what applies to an API: per diagnostic id, the
+// API-level setting where there is one, else the service-level one.
+func (s apimState) effectiveDiagnostics(api string) []labDiagnostic {
+	var out []labDiagnostic
+	for _, d := range s.diagnostics {
+		if d.api == api {
+			out = append(out, d)
+		}
+	}
+	for _, d := range s.diagnostics {
+		if d.api != "" || slices.ContainsFunc(out, func(o labDiagnostic) bool { return o.id == d.id }) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// buffersResponses reports whether APIM buffers the API's responses to log
+// their bodies, which cuts a streamed (SSE) answer.
+func (s apimState) buffersResponses(api string) bool {
+	for _, d := range s.effectiveDiagnostics(api) {
+		if d.frontendResponse > 0 || d.backendResponse > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s apimState) product(id string) (labProduct, bool) {
+	for _, p := range s.products {
+		if strings.EqualFold(p.id, id) {
+			return p, true
+		}
+	}
+	return labProduct{}, false
 }
 
 // api returns the API with the given id.
@@ -118,6 +204,11 @@ func (s apimState) api(id string) labAPI {
 		}
 	}
 	return labAPI{}
+}
+
+// hasOperationID reports whether the API defines the operation.
+func (a labAPI) hasOperationID(id string) bool {
+	return slices.ContainsFunc(a.operations, func(o labOperation) bool { return strings.EqualFold(o.id, id) })
 }
 
 // hasOperation reports whether the API defines method path.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -39,12 +40,25 @@ func newARMPlane(w *World) *armPlane {
 	a.mux.HandleFunc("GET "+armService+"/apis/{api}/operations", a.instance(a.operations))
 	a.mux.HandleFunc("GET "+armService+"/namedValues", a.instance(a.namedValues))
 	a.mux.HandleFunc("POST "+armService+"/namedValues/{nv}/listValue", a.instance(a.listValue))
+	a.configRoutes()
 	return a
 }
 
 func (a *armPlane) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
 	defer func() { a.w.logf("arm       %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
+	if d := a.w.opts.ARMDelay; d > 0 {
+		// Every answer waits first, as a slow management plane does; a caller
+		// that gives up ends the wait.
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			rec.status = 499
+			return
+		}
+	}
 	if oid, err := a.authenticate(r); err != nil {
 		rec.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s/%s", error="invalid_token", error_description="%s"`, a.w.AuthorityHost, a.w.TenantID, err))
 		armError(rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid.")
@@ -182,17 +196,21 @@ func (a *armPlane) service(rw http.ResponseWriter, r *http.Request) {
 func (a *armPlane) apis(rw http.ResponseWriter, r *http.Request) {
 	var out []any
 	for _, api := range a.w.apim().apis {
-		out = append(out, map[string]any{
-			"id": a.serviceID() + "/apis/" + api.id, "type": "Microsoft.ApiManagement/service/apis", "name": api.id,
-			"properties": map[string]any{
-				"displayName": api.displayName, "apiRevision": "1", "serviceUrl": api.serviceURL,
-				"path": api.path, "protocols": []string{"https"}, "subscriptionRequired": api.subscriptionRequired,
-				"subscriptionKeyParameterNames": map[string]string{"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"},
-				"isCurrent":                     true,
-			},
-		})
+		out = append(out, a.apiResource(api))
 	}
 	a.page(rw, r, out)
+}
+
+func (a *armPlane) apiResource(api labAPI) map[string]any {
+	return map[string]any{
+		"id": a.serviceID() + "/apis/" + api.id, "type": "Microsoft.ApiManagement/service/apis", "name": api.id,
+		"properties": map[string]any{
+			"displayName": api.displayName, "apiRevision": "1", "serviceUrl": api.serviceURL,
+			"path": api.path, "protocols": []string{"https"}, "subscriptionRequired": api.subscriptionRequired,
+			"subscriptionKeyParameterNames": map[string]string{"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"},
+			"isCurrent":                     true,
+		},
+	}
 }
 
 func (a *armPlane) operations(rw http.ResponseWriter, r *http.Request) {

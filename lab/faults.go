@@ -38,7 +38,7 @@ var faults = []Fault{
 	{"c7-missing-scope", "context7", "Context7's dashboard requires another scope: 401 -32001 Missing required scope", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-tenant-mismatch", "context7", "Context7's dashboard holds another tenant: 401 -32001 Invalid token claims", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-user-not-provisioned", "context7", "the lab user's oid is not provisioned: tool calls answer 'Invalid API key…'", "Step 2: Pre-provision your developers"},
-	{"sse-truncated", "gateway", "the initialize event stream is cut mid-event, no event ids", "Streaming responses get cut off"},
+	{"sse-truncated", "gateway", "the service-level diagnostic logs 1024 bytes of every body: the initialize event stream is cut mid-event, no event ids", "Streaming responses get cut off"},
 	{"no-www-authenticate", "gateway", "the 401 from the MCP API carries no WWW-Authenticate", "Step 3: Add WWW-Authenticate to the MCP API on 401"},
 	{"prm-placeholder", "gateway", "the PRM still holds <your-apim-host>", "Step 2: Attach the discovery + redirect policies"},
 	{"prm-wrong-resource", "gateway", "the PRM resource names another host", "Step 2: Attach the discovery + redirect policies"},
@@ -55,6 +55,7 @@ var faults = []Fault{
 	{"keyvault-refresh-failed", "apim", "the Key Vault-backed client secret's last refresh failed (Forbidden); the gateway still uses the old value", "Step 1: Store credentials as named values"},
 	{"proxy-wrong-tenant", "apim", "the OAuth proxy API's service URL names another tenant: /token goes there", "Step 1: Create the OAuth proxy API at the host root"},
 	{"named-value-secret-id", "apim", "the client-secret named value holds the secret's ID (a GUID): APIM's OBO exchange is refused", "Step 1: Store credentials as named values"},
+	{"diagnostics-body-logging", "apim", "an API-level diagnostic on the MCP API logs 8192 bytes of response bodies over a clean service-level one: the initialize event stream is cut", "Streaming responses get cut off"},
 	{"arm-forbidden", "apim", "the management plane answers 403 AuthorizationFailed: the reader has no role on the instance", "Part 1: Provision API Management"},
 }
 

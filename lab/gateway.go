@@ -91,15 +91,15 @@ func (g *gateway) route(rw http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/.well-known/oauth-protected-resource" && proxy.hasOperation(r.Method, path):
-		g.protectedResourceMetadata(rw)
+		gwReturnResponse(rw, state.policies.prmBody)
 	case path == "/.well-known/oauth-authorization-server" && proxy.hasOperation(r.Method, path):
-		g.authorizationServerMetadata(rw)
+		gwReturnResponse(rw, state.policies.asBody)
 	case path == "/authorize" && proxy.hasOperation(r.Method, path):
-		g.authorize(rw, r)
+		g.authorize(rw, r, state.policies)
 	case path == "/token" && proxy.hasOperation(r.Method, path):
-		g.tokenProxy(rw, r, proxy.serviceURL)
+		g.tokenProxy(rw, r, proxy.serviceURL, state.policies)
 	case path == "/"+g.w.APIPath+"/mcp" && state.api(apiMCP).hasOperation(r.Method, "/mcp"):
-		g.mcp(rw, r, state.gatewaySecretValue)
+		g.mcp(rw, r, state)
 	default:
 		// No operation matches: path-inserted well-knowns, openid-configuration,
 		// GET/DELETE on /mcp (the guide defines POST only) and the faults above.
@@ -126,7 +126,7 @@ func gwInternalError(rw http.ResponseWriter) {
 
 // The bodies of the guide's prm-policy.xml and as-metadata-policy.xml,
 // character for character; the lab fills the placeholders the way an admin
-// following the guide would.
+// following the guide would (apimPolicies holds the bodies it serves).
 const (
 	gatewayPRMTemplate = `{
   "resource": "https://<your-apim-host>/context7",
@@ -150,31 +150,6 @@ const (
 	gatewayWrongResource = "https://apim-context7-old.azure-api.net/context7"
 )
 
-func (g *gateway) fillTemplate(t string) string {
-	return strings.NewReplacer(
-		"https://login.microsoftonline.com/<your-tenant-id>", g.w.AuthorityHost+"/"+g.w.TenantID,
-		"https://<your-apim-host>/context7", g.w.GatewayURL+"/"+g.w.APIPath,
-		"https://<your-apim-host>", g.w.GatewayURL,
-		"<gateway-app-id>", g.w.GatewayAppID,
-	).Replace(t)
-}
-
-func (g *gateway) protectedResourceMetadata(rw http.ResponseWriter) {
-	body := gatewayPRMTemplate // prm-placeholder: pasted without replacing anything
-	if !g.w.Has("prm-placeholder") {
-		body = g.fillTemplate(body)
-	}
-	if g.w.Has("prm-wrong-resource") {
-		body = strings.Replace(body, `"resource": "`+g.w.GatewayURL+"/"+g.w.APIPath+`"`, `"resource": "`+gatewayWrongResource+`"`, 1)
-		body = strings.Replace(body, `"resource": "https://<your-apim-host>/context7"`, `"resource": "`+gatewayWrongResource+`"`, 1)
-	}
-	gwReturnResponse(rw, body)
-}
-
-func (g *gateway) authorizationServerMetadata(rw http.ResponseWriter) {
-	gwReturnResponse(rw, g.fillTemplate(gatewayASTemplate))
-}
-
 // gwReturnResponse answers like the guide's return-response policies:
 // 200, Content-Type application/json, the set-body text as is.
 func gwReturnResponse(rw http.ResponseWriter, body string) {
@@ -183,15 +158,14 @@ func gwReturnResponse(rw http.ResponseWriter, body string) {
 	io.WriteString(rw, body)
 }
 
-// authorize is authorize-policy.xml: a 302 to the tenant's authorize endpoint
-// with context.Request.OriginalUrl.QueryString appended (it carries its "?").
-// The healthy lab runs c7doctor's fix, which drops the RFC 8707 resource
-// parameter that Entra v2 refuses; guide-as-written and
-// authorize-forwards-resource keep the guide's policy.
-func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request) {
+// authorize is the authorize operation's policy: a 302 to the tenant's
+// authorize endpoint. The guide's appends
+// context.Request.OriginalUrl.QueryString (it carries its "?"); c7doctor's
+// fix drops the RFC 8707 resource parameter that Entra v2 refuses.
+func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request, p apimPolicies) {
 	loc := g.w.AuthorityHost + "/" + g.w.TenantID + "/oauth2/v2.0/authorize"
 	query := r.URL.RawQuery
-	if !g.w.Has("guide-as-written") && !g.w.Has("authorize-forwards-resource") {
+	if !p.forwardsQuery {
 		query = gwWithoutResource(query)
 	}
 	if query != "" {
@@ -205,13 +179,13 @@ func (g *gateway) authorize(rw http.ResponseWriter, r *http.Request) {
 // tokenProxy is the /token operation without a policy: APIM forwards it to
 // the API's service URL (the tenant's .../oauth2/v2.0) with the body intact
 // and hands back whatever comes, status included.
-func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request, serviceURL string) {
+func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request, serviceURL string, p apimPolicies) {
 	body, err := gwReadBounded(r.Body, gatewayMaxBody)
 	if err != nil {
 		gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
 		return
 	}
-	if !g.w.Has("guide-as-written") {
+	if p.tokenDropsResource {
 		// c7doctor's fix: the /token operation's set-body drops resource.
 		body = []byte(gwWithoutResource(string(body)))
 	}
@@ -220,7 +194,7 @@ func (g *gateway) tokenProxy(rw http.ResponseWriter, r *http.Request, serviceURL
 	}
 	target, _ := url.Parse(serviceURL + "/token")
 	target.RawQuery = r.URL.RawQuery
-	g.forward(rw, r, target, body, "", nil)
+	g.forward(rw, r, target, body, "", p)
 }
 
 // gwWithoutResource drops every resource=… pair of a query string or form
@@ -245,15 +219,16 @@ func (g *gateway) tokenURL() string {
 	return base + "/" + g.w.TenantID + "/oauth2/v2.0/token"
 }
 
-// mcp is the context7-mcp API's POST /mcp with the guide's policy: validate
-// the caller's token, exchange it on the user's behalf (cached per oid),
-// forward to Context7's /mcp/oauth with the new token, stream the answer.
-func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, secret string) {
+// mcp is the context7-mcp API's POST /mcp under its policy (apimPolicies):
+// validate the caller's token, exchange it on the user's behalf (cached per
+// user), forward to Context7 with the new token, stream the answer.
+func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, state apimState) {
+	p := state.policies
 	raw, claims, err := g.validateToken(r)
 	if err != nil {
 		g.w.logf("gateway   validate-azure-ad-token: %v", err)
-		if !g.w.Has("no-www-authenticate") {
-			rw.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+g.w.GatewayURL+`/.well-known/oauth-protected-resource"`)
+		if p.challenge {
+			rw.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+p.gateway+`/.well-known/oauth-protected-resource"`)
 		}
 		gwAPIMError(rw, http.StatusUnauthorized, "Unauthorized.")
 		return
@@ -264,32 +239,59 @@ func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, secret string) {
 		return
 	}
 	oid, _ := claims["oid"].(string)
-	oboToken, err := g.oboToken(r.Context(), oid, raw, secret)
+	tid, _ := claims["tid"].(string)
+	oboToken, err := g.oboToken(r.Context(), tid+"-"+oid, raw, state)
 	if err != nil {
 		g.w.logf("gateway   obo: %v", err)
 		gwInternalError(rw)
 		return
 	}
+	if oboToken == "" && !p.guideMCP {
+		// c7doctor's policy looks at the exchange's status before going on.
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusBadGateway)
+		io.WriteString(rw, gatewayOBOFailedBody)
+		return
+	}
 	target, _ := url.Parse(g.w.Context7URL + "/mcp/oauth") // rewrite-uri template="/mcp/oauth"
-	if g.w.Has("rewrite-missing") {
+	if !p.rewrite {
 		// Without rewrite-uri, APIM keeps the operation's path: Context7's open /mcp.
 		target, _ = url.Parse(g.w.Context7URL + "/mcp")
 	}
 	target.RawQuery = r.URL.RawQuery
-	var modify func(*http.Response) error
-	if g.w.Has("sse-truncated") && gwIsInitialize(body) {
-		modify = gwCutFirstEvent
+	var modify []func(*http.Response) error
+	if !p.guideMCP {
+		modify = append(modify, gwOutboundChallenge(p.gateway))
 	}
-	g.forward(rw, r, target, body, "Bearer "+oboToken, modify)
+	if state.buffersResponses(apiMCP) && gwIsInitialize(body) {
+		// Diagnostics that log response bodies make APIM buffer them: the stream is cut.
+		modify = append(modify, gwCutFirstEvent)
+	}
+	g.forward(rw, r, target, body, "Bearer "+oboToken, p, modify...)
+}
+
+// gwOutboundChallenge is c7doctor's outbound section: a 401 carries the
+// gateway's challenge, any other answer none (Context7 sends its own,
+// pointing at itself, on every response).
+func gwOutboundChallenge(gateway string) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusUnauthorized {
+			resp.Header.Set("WWW-Authenticate", `Bearer resource_metadata="`+gateway+`/.well-known/oauth-protected-resource"`)
+		} else {
+			resp.Header.Del("WWW-Authenticate")
+		}
+		return nil
+	}
 }
 
 // oboToken is the policy's cache-lookup-value, send-request and
-// cache-store-value. Like the policy it never looks at the status: when the
-// tenant refuses, access_token is missing and the token is "" (the request
-// then goes on with "Authorization: Bearer "). A missing token is not cached.
-// A failed call or a body that is not JSON is an error in the policy.
-func (g *gateway) oboToken(ctx context.Context, oid, assertion, secret string) (string, error) {
-	key := "obo-mcp-" + oid
+// cache-store-value, keyed on the user. Like the guide's policy it never
+// looks at the status: when the tenant refuses, access_token is missing and
+// the token is "" (mcp decides, as the policy does, what follows). A
+// missing token is not cached. A failed call or a body that is not JSON is
+// an error in the policy.
+func (g *gateway) oboToken(ctx context.Context, user, assertion string, state apimState) (string, error) {
+	key := "obo-mcp-" + user
 	g.mu.Lock()
 	if e, ok := g.obo[key]; ok && g.now().Before(e.expires) {
 		g.mu.Unlock()
@@ -300,9 +302,9 @@ func (g *gateway) oboToken(ctx context.Context, oid, assertion, secret string) (
 	form := url.Values{
 		"grant_type":          {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"client_id":           {g.w.GatewayAppID},
-		"client_secret":       {secret}, // the apim-gateway-client-secret named value
+		"client_secret":       {state.gatewaySecretValue}, // the apim-gateway-client-secret named value
 		"assertion":           {assertion},
-		"scope":               {"api://" + g.w.MCPAPIAppID + "/.default"},
+		"scope":               {"api://" + g.w.MCPAPIAppID + state.policies.oboScope},
 		"requested_token_use": {"on_behalf_of"},
 	}
 	ctx, cancel := context.WithTimeout(ctx, gatewayOBOTimeout)
@@ -339,7 +341,7 @@ func (g *gateway) oboToken(ctx context.Context, oid, assertion, secret string) (
 
 // forward sends the request on to target and streams the answer back as it
 // comes (flushing after every read), headers and status included.
-func (g *gateway) forward(rw http.ResponseWriter, r *http.Request, target *url.URL, body []byte, authorization string, modify func(*http.Response) error) {
+func (g *gateway) forward(rw http.ResponseWriter, r *http.Request, target *url.URL, body []byte, authorization string, p apimPolicies, modify ...func(*http.Response) error) {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = target
@@ -350,11 +352,22 @@ func (g *gateway) forward(rw http.ResponseWriter, r *http.Request, target *url.U
 			if authorization != "" {
 				pr.Out.Header.Set("Authorization", authorization)
 			}
+			if p.correlationID && pr.Out.Header.Get("X-Correlation-Id") == "" {
+				// The global policy's correlation-id fragment.
+				pr.Out.Header.Set("X-Correlation-Id", newGUID())
+			}
 		},
-		Transport:      g.w.Client.Transport,
-		FlushInterval:  -1,
-		ModifyResponse: modify,
-		ErrorLog:       log.New(io.Discard, "", 0),
+		Transport:     g.w.Client.Transport,
+		FlushInterval: -1,
+		ModifyResponse: func(resp *http.Response) error {
+			for _, m := range modify {
+				if err := m(resp); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
 		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				return // the caller went away

@@ -195,8 +195,9 @@ func TestGatewayOBOIsCachedPerOID(t *testing.T) {
 		if status != 200 || h.Get("Content-Type") != "text/event-stream" {
 			t.Fatalf("initialize %d: %d %v %s", i, status, h, body)
 		}
-		// Context7's own challenge comes through, as APIM passes it on.
-		if got := h.Get("WWW-Authenticate"); got != `Bearer resource_metadata="`+w.Context7URL+`/.well-known/oauth-protected-resource"` {
+		// Context7's own challenge does not come through: the recommended
+		// outbound section deletes it from every answer but a 401.
+		if got := h.Get("WWW-Authenticate"); got != "" {
 			t.Errorf("upstream WWW-Authenticate %q", got)
 		}
 		if h.Get("Mcp-Session-Id") != "" {
@@ -224,16 +225,37 @@ func TestGatewayOBOIsCachedPerOID(t *testing.T) {
 	}
 }
 
-// When Entra refuses the exchange the policy has no access_token and forwards
-// "Authorization: Bearer " regardless; nothing is cached.
-func TestGatewayOBORefusedForwardsEmptyBearer(t *testing.T) {
+// gwRefuseOBO answers the OBO exchange as Entra does without consent.
+func gwRefuseOBO(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(400)
+	io.WriteString(rw, `{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented.","error_codes":[65001]}`)
+}
+
+// Under c7doctor's policy a refused exchange ends at the gateway with a 502
+// (the policy's return-response) and is not cached.
+func TestGatewayOBORefusedIs502UnderTheRecommendedPolicy(t *testing.T) {
 	t.Parallel()
 	w := startWorld(t, Options{})
-	calls := gwStubTenantToken(t, w, func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/json; charset=utf-8")
-		rw.WriteHeader(400)
-		io.WriteString(rw, `{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented.","error_codes":[65001]}`)
-	})
+	calls := gwStubTenantToken(t, w, gwRefuseOBO)
+	token := gwMint(t, w, gwUserClaims(w))
+	for range 2 {
+		status, _, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token))
+		if status != http.StatusBadGateway || body != gatewayOBOFailedBody {
+			t.Fatalf("initialize with a refused OBO: %d %s", status, body)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("OBO exchanges: %d, want 2 (a refusal is not cached)", n)
+	}
+}
+
+// When Entra refuses the exchange the guide's policy has no access_token and
+// forwards "Authorization: Bearer " regardless; nothing is cached.
+func TestGatewayOBORefusedForwardsEmptyBearer(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t, Options{Faults: []string{"guide-as-written"}})
+	calls := gwStubTenantToken(t, w, gwRefuseOBO)
 	// What reaches the backend, seen from a recording stand-in.
 	got := make(chan string, 4)
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -379,21 +401,22 @@ func TestGatewayFaults(t *testing.T) {
 			t.Errorf("the tenant was called")
 		}
 	})
-	t.Run("sse-truncated", func(t *testing.T) {
-		w := startWorld(t, Options{Faults: []string{"sse-truncated"}})
-		gwStubTenantToken(t, w, gwOBOStub(t, w))
-		token := gwMint(t, w, gwUserClaims(w))
-		status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token))
-		if status != 200 || h.Get("Content-Type") != "text/event-stream" {
-			t.Fatalf("%d %v", status, h)
-		}
-		if !strings.HasPrefix(body, "event: message\ndata: {") || strings.Contains(body, "\n\n") || strings.Contains(body, "id:") || json.Valid([]byte(strings.TrimPrefix(body, "event: message\ndata: "))) {
-			t.Errorf("not cut mid-event: %q", body)
-		}
-		// Other requests stream whole.
-		status, _, body = gwDo(t, w, "POST", w.MCPEndpoint, `{"jsonrpc":"2.0","method":"tools/list","id":2}`, gwMCPHeaders(token))
-		if status != 200 || !strings.HasSuffix(body, "\n\n") {
-			t.Errorf("tools/list: %d %q", status, body)
+	// Diagnostics that log response bodies, at service or at API level: the
+	// gateway cuts what the effective diagnostics of the MCP API make it buffer.
+	for _, fault := range []string{"sse-truncated", "diagnostics-body-logging"} {
+		t.Run(fault, func(t *testing.T) { gwWantInitializeCut(t, fault) })
+	}
+	t.Run("obo-invalid-scope", func(t *testing.T) {
+		w := startWorld(t, Options{Faults: []string{"obo-invalid-scope"}})
+		scopes := make(chan string, 1)
+		gwStubTenantToken(t, w, func(rw http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			scopes <- r.PostForm.Get("scope")
+			gwRefuseOBO(rw, r)
+		})
+		gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(gwMint(t, w, gwUserClaims(w))))
+		if got := <-scopes; got != "api://"+w.MCPAPIAppID+".default" {
+			t.Errorf("the gateway asked for %q, not what its policy renders", got)
 		}
 	})
 	t.Run("gateway-slow", func(t *testing.T) {
@@ -433,4 +456,24 @@ func TestGatewayEndToEndWithMCPClient(t *testing.T) {
 	c := gwMCPClient(t, w, w.MCPEndpoint, gwMint(t, w, gwUserClaims(w)))
 	defer c.Close()
 	gwCheckTools(t, c)
+}
+
+// gwWantInitializeCut checks that, under the fault, initialize's event
+// stream is cut mid-event while other answers stream whole.
+func gwWantInitializeCut(t *testing.T, fault string) {
+	w := startWorld(t, Options{Faults: []string{fault}})
+	gwStubTenantToken(t, w, gwOBOStub(t, w))
+	token := gwMint(t, w, gwUserClaims(w))
+	status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(token))
+	if status != 200 || h.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("%d %v", status, h)
+	}
+	if !strings.HasPrefix(body, "event: message\ndata: {") || strings.Contains(body, "\n\n") || strings.Contains(body, "id:") || json.Valid([]byte(strings.TrimPrefix(body, "event: message\ndata: "))) {
+		t.Errorf("not cut mid-event: %q", body)
+	}
+	// Other requests stream whole.
+	status, _, body = gwDo(t, w, "POST", w.MCPEndpoint, `{"jsonrpc":"2.0","method":"tools/list","id":2}`, gwMCPHeaders(token))
+	if status != 200 || !strings.HasSuffix(body, "\n\n") {
+		t.Errorf("tools/list: %d %q", status, body)
+	}
 }

@@ -67,16 +67,24 @@ func TestWorldGatewayAcceptsV1UserToken(t *testing.T) {
 }
 
 // A v1 OBO token passes the gateway and is refused by Context7, whose 401
-// and challenge come back through the gateway unchanged.
+// comes back through the gateway. Its challenge points at Context7; the
+// recommended outbound section replaces it with the gateway's, the guide's
+// passes it on.
 func TestWorldContext7RefusesV1OBOToken(t *testing.T) {
 	t.Parallel()
-	w := startWorld(t, Options{Faults: []string{"mcp-api-v1-token"}})
-	status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(w.MintToken(w.UserTokenClaims(DefaultUser))))
-	if status != 401 || body != `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Invalid token"},"id":null}` {
-		t.Errorf("%d %s", status, body)
-	}
-	if got := h.Get("WWW-Authenticate"); got != `Bearer resource_metadata="`+w.Context7URL+`/.well-known/oauth-protected-resource"` {
-		t.Errorf("challenge %q", got)
+	for _, faults := range [][]string{{"mcp-api-v1-token"}, {"mcp-api-v1-token", "guide-as-written"}} {
+		w := startWorld(t, Options{Faults: faults})
+		status, h, body := gwDo(t, w, "POST", w.MCPEndpoint, gwInitBody, gwMCPHeaders(w.MintToken(w.UserTokenClaims(DefaultUser))))
+		if status != 401 || body != `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Invalid token"},"id":null}` {
+			t.Errorf("%v: %d %s", faults, status, body)
+		}
+		want := w.GatewayURL
+		if len(faults) > 1 {
+			want = w.Context7URL
+		}
+		if got := h.Get("WWW-Authenticate"); got != `Bearer resource_metadata="`+want+`/.well-known/oauth-protected-resource"` {
+			t.Errorf("%v: challenge %q", faults, got)
+		}
 	}
 }
 

@@ -54,7 +54,10 @@ type Options struct {
 	Faults      []string      // names from Faults(); unknown names are an error
 	Interactive bool          // device code waits for a person at /devicelogin
 	SlowDelay   time.Duration // gateway-slow delay; default 30s
-	Log         io.Writer     // request log; nil discards
+	// ARMDelay is how long every management-plane answer waits before it
+	// starts (a slow ARM); default 0.
+	ARMDelay time.Duration
+	Log      io.Writer // request log; nil discards
 	// Listen addresses; empty picks a free loopback port.
 	TenantAddr, GatewayAddr, Context7Addr, ARMAddr, GraphAddr string
 }
