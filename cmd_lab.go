@@ -30,6 +30,7 @@ func labCommand(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "fault", Usage: "break the lab this way (repeatable or comma-separated; see --list-faults)"},
 			&cli.BoolFlag{Name: "interactive", Usage: "device-code sign-ins wait for you to enter the code at the tenant's /devicelogin page"},
 			&cli.DurationFlag{Name: "slow-delay", Value: 30 * time.Second, Usage: "how long every gateway answer waits under --fault gateway-slow"},
+			&cli.DurationFlag{Name: "arm-delay", Usage: "how long every management-plane (ARM) answer waits before it starts (default: none)"},
 			&cli.StringFlag{Name: "dir", Usage: "where to write ca.pem, gateway-secret and c7doctor.yaml (default: a new temporary directory, removed when the lab stops)"},
 			&cli.BoolFlag{Name: "list-faults", Usage: "list every fault, its wire behaviour and the guide section it exercises, then exit"},
 		},
@@ -51,6 +52,9 @@ func (a *app) serveLab(c *cli.Context) error {
 	if d := c.Duration("slow-delay"); d <= 0 {
 		return usageError("lab: --slow-delay must be positive, got %s", d)
 	}
+	if d := c.Duration("arm-delay"); d < 0 {
+		return usageError("lab: --arm-delay must not be negative, got %s", d)
+	}
 
 	ctx := c.Context
 	// The lab's servers log from their own goroutines; this command talks on
@@ -60,6 +64,7 @@ func (a *app) serveLab(c *cli.Context) error {
 		Faults:      faults,
 		Interactive: c.Bool("interactive"),
 		SlowDelay:   c.Duration("slow-delay"),
+		ARMDelay:    c.Duration("arm-delay"),
 		Log:         talk,
 	})
 	if err != nil {

@@ -41,6 +41,13 @@ func TestLabRefusesUnknownFault(t *testing.T) {
 	}
 }
 
+func TestLabRefusesNegativeARMDelay(t *testing.T) {
+	res := runCLI(t, cliOpts{}, "lab", "--arm-delay", "-1s")
+	if res.code != 2 || !strings.Contains(res.stderr, "--arm-delay must not be negative") || res.stdout != "" {
+		t.Errorf("exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
+	}
+}
+
 // `c7doctor lab` serves until its context ends, and the command it prints
 // runs against it.
 func TestLabServesAndItsCommandRuns(t *testing.T) {

@@ -16,13 +16,14 @@ import (
 
 // fakePolicies are the fake instance's documents by where they apply.
 var fakePolicies = map[string]string{
-	"global":                    `<policies><inbound><include-fragment fragment-id="cors-open" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>`,
-	"product starter":           `<policies><inbound><base /><rate-limit calls="5" renewal-period="60" /></inbound></policies>`,
-	"api context7-mcp":          `<policies><inbound><base /><validate-azure-ad-token tenant-id="{{entra-tenant-id}}" /><include-fragment fragment-id="obo-exchange"/></inbound><on-error><base /></on-error></policies>`,
-	"api oauth-proxy":           `<policies><inbound><base /></inbound></policies>`,
-	"operation oauth-proxy/get": "\ufeff" + `<policies><inbound><base /><rewrite-uri template="/authorize" copy-unmatched-params="true" /></inbound></policies>`,
-	"fragment obo-exchange":     `<fragment><send-request mode="new" response-variable-name="obo" /><include-fragment fragment-id="cors-open" /></fragment>`,
-	"fragment cors-open":        `<fragment><cors allow-credentials="false"><allowed-origins><origin>*</origin></allowed-origins></cors></fragment>`,
+	"global":                     `<policies><inbound><include-fragment fragment-id="cors-open" /></inbound><backend><forward-request /></backend><outbound /><on-error /></policies>`,
+	"product starter":            `<policies><inbound><base /><rate-limit calls="5" renewal-period="60" /></inbound></policies>`,
+	"api context7-mcp":           `<policies><inbound><base /><validate-azure-ad-token tenant-id="{{entra-tenant-id}}" /><include-fragment fragment-id="obo-exchange"/></inbound><on-error><base /></on-error></policies>`,
+	"api oauth-proxy":            `<policies><inbound><base /></inbound></policies>`,
+	"operation oauth-proxy/get":  "\ufeff" + `<policies><inbound><base /><include-fragment fragment-id="authorize-rewrite" /></inbound></policies>`,
+	"fragment authorize-rewrite": `<fragment><rewrite-uri template="/authorize" copy-unmatched-params="true" /></fragment>`,
+	"fragment obo-exchange":      `<fragment><send-request mode="new" response-variable-name="obo" /><include-fragment fragment-id="cors-open" /></fragment>`,
+	"fragment cors-open":         `<fragment><cors allow-credentials="false"><allowed-origins><origin>*</origin></allowed-origins></cors></fragment>`,
 }
 
 // policyServers serve the documents (with format=xml only), the product
@@ -147,7 +148,7 @@ func TestReadPolicies(t *testing.T) {
 		check func(t *testing.T, p Policies)
 	}{
 		{name: "every scope and the fragments they include", f: fakeAPIM{}, o: ReadOptions{APIPaths: []string{"context7", ""}}, check: func(t *testing.T, p Policies) {
-			want := "global, product starter, api context7-mcp, api oauth-proxy, operation oauth-proxy/get, fragment cors-open, fragment obo-exchange"
+			want := "global, product starter, api context7-mcp, api oauth-proxy, operation oauth-proxy/get, fragment authorize-rewrite, fragment cors-open, fragment obo-exchange"
 			if got := wheres(p.Docs); got != want || len(p.Errs) != 0 {
 				t.Fatalf("documents %s (errors %v), want %s", got, p.Errs, want)
 			}

@@ -67,6 +67,13 @@ func (f fakeAPIM) instance() *fake.ServerFactory {
 				}}, nil)
 				return
 			},
+			NewListPager: func(_ *armapimanagement.ServiceClientListOptions) (resp azfake.PagerResponder[armapimanagement.ServiceClientListResponse]) {
+				resp.AddPage(http.StatusOK, armapimanagement.ServiceClientListResponse{ServiceListResult: armapimanagement.ServiceListResult{Value: []*armapimanagement.ServiceResource{
+					{Name: to.Ptr("apim-other"), ID: to.Ptr(Target{Subscription: testTarget.Subscription, ResourceGroup: "rg-other", Service: "apim-other"}.ID())},
+					{Name: to.Ptr(testTarget.Service), ID: to.Ptr(testTarget.ID())},
+				}}}, nil)
+				return
+			},
 		},
 		APIServer: fake.APIServer{
 			NewListByServicePager: func(rg, name string, _ *armapimanagement.APIClientListByServiceOptions) (resp azfake.PagerResponder[armapimanagement.APIClientListByServiceResponse]) {

@@ -184,6 +184,14 @@ var apimEntries = []Entry{
 		Commands: []string{nvUpdate + "apim-gateway-client-secret --value \"$GATEWAY_SECRET\" --secret true"},
 	},
 	{
+		ID: "apim-secret-not-current", Title: "The client-secret named value is none of the Gateway app's current secrets", Severity: report.Error,
+		Section: SecNamedValues, Check: "apim-named-values",
+		Fix: []string{
+			"Graph's hints (the first characters of each secret) match none of the APIM Gateway app's unexpired secrets: the named value holds a deleted secret, another app's, or a typo, and Entra refuses APIM's OBO exchange (AADSTS7000215). Store the Value of a current secret.",
+		},
+		Commands: []string{nvUpdate + "apim-gateway-client-secret --value \"$GATEWAY_SECRET\" --secret true"},
+	},
+	{
 		ID: "apim-secret-differs", Title: "The client-secret named value is not the secret c7doctor was given", Severity: report.Warning,
 		Section: SecNamedValues, Check: "apim-named-values",
 		Fix:      []string{"APIM exchanges tokens with another secret than the one this run tested: if that one is older it may expire first. Store the secret you tested, or test the one APIM holds."},

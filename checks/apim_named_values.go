@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/c7doctor/c7doctor/azure"
@@ -50,10 +51,13 @@ func runAPIMNamedValues(ctx context.Context, env *Env, r *Result) {
 			cmds = append(cmds, NewCommandData(env.Config).expand(nvCreate+m+" --display-name "+m+" --value <value>"))
 		}
 		r.Find("apim-named-value-missing", fmt.Sprintf("Missing: %s.", strings.Join(missing, ", ")), WithCommands(cmds...))
+		if slices.Contains(missing, nvGatewaySecret) {
+			noteCause(r, namedValueKey(nvGatewaySecret))
+		}
 	}
 	judgeIDs(env, r, snap)
 	if nv, ok := snap.FindNamedValue(nvGatewaySecret); ok {
-		judgeSecret(env, r, nv)
+		judgeSecret(ctx, env, r, nv)
 	}
 	if !r.Failed() {
 		r.Summary("the guide's four named values, the client secret kept secret")
@@ -83,7 +87,10 @@ func judgeIDs(env *Env, r *Result, snap *azure.APIM) {
 	}
 }
 
-func judgeSecret(env *Env, r *Result, nv azure.NamedValue) {
+// judgeSecret judges the client secret's named value; a finding that is a
+// cause of APIM's OBO exchange failing notes the named value as config_cause
+// (the wire's findings name the same, see armCause).
+func judgeSecret(ctx context.Context, env *Env, r *Result, nv azure.NamedValue) {
 	kind := "secret"
 	switch {
 	case nv.KeyVault != nil:
@@ -101,6 +108,7 @@ func judgeSecret(env *Env, r *Result, nv azure.NamedValue) {
 		r.Evidence("key_vault_last_refresh", last)
 		if kv.RefreshFailed() {
 			r.Findf("apim-keyvault-refresh-failed", "The last refresh of %s from %s ended %s: %s", nv.Name, kv.SecretID, kv.LastCode, cmp.Or(kv.LastMessage, "(no message)"))
+			noteCause(r, namedValueKey(nv.Name))
 		}
 	}
 	switch {
@@ -115,8 +123,11 @@ func judgeSecret(env *Env, r *Result, nv azure.NamedValue) {
 		r.Evidence("secret_value", "not read (--read-secrets reads it to compare, never to show)")
 	case nv.SecretIsGUID():
 		r.Findf("apim-secret-is-secret-id", "%s holds a GUID where the client secret's value belongs.", nv.Name)
+		noteCause(r, namedValueKey(nv.Name))
 	case nv.SecretEmpty():
 		r.Findf("apim-named-value-missing", "%s is empty.", nv.Name)
+		noteCause(r, namedValueKey(nv.Name))
+	case notCurrent(ctx, env, r, nv):
 	case env.Config.GatewaySecret == "":
 		r.Evidence("secret_value", "read; no secret given to compare it with")
 	case nv.SecretEquals(env.Config.GatewaySecret):
@@ -124,4 +135,17 @@ func judgeSecret(env *Env, r *Result, nv azure.NamedValue) {
 	default:
 		r.Find("apim-secret-differs", fmt.Sprintf("%s holds another value than the secret c7doctor was given (neither is shown).", nv.Name), WithSeverity(report.Warning))
 	}
+}
+
+// notCurrent reports (and finds) a secret read with --read-secrets that is
+// none of the Gateway app's current secrets by Graph's hints; a secret that
+// ended is entra-secret's finding.
+func notCurrent(ctx context.Context, env *Env, r *Result, nv azure.NamedValue) bool {
+	why, ended := staleSecret(ctx, env, nv)
+	if why == "" || ended {
+		return false
+	}
+	r.Find("apim-secret-not-current", sentence(strings.ToUpper(why[:1])+why[1:]))
+	noteCause(r, namedValueKey(nv.Name))
+	return true
 }

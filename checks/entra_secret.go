@@ -61,6 +61,9 @@ func runEntraSecret(ctx context.Context, env *Env, r *Result) {
 			detail += fmt.Sprintf(" A newer secret, %s (ends %s), exists but APIM does not use it: put its value in the apim-gateway-client-secret named value.", secretName(*newer), newer.EndDateTime.UTC().Format("2006-01-02"))
 		}
 		r.Find("entra-secret-expired", detail)
+		if _, inNV := namedValueSecret(env); inNV && how == usedByNamedValue {
+			noteCause(r, namedValueKey(nvGatewaySecret))
+		}
 	case end.Sub(now) <= warn && newer != nil:
 		r.Find("entra-secret-rotation-pending", fmt.Sprintf("The secret APIM uses, %s (%s), ends on %s, in %d day(s); a newer secret, %s (ends %s), exists but APIM does not use it.", secretName(*sec), how, end.Format("2006-01-02"), left, secretName(*newer), newer.EndDateTime.UTC().Format("2006-01-02")))
 	case end.Sub(now) <= warn:
@@ -69,6 +72,8 @@ func runEntraSecret(ctx context.Context, env *Env, r *Result) {
 		r.Summary("the secret %s ends on %s, in %d days", secretName(*sec), end.Format("2006-01-02"), left)
 	}
 }
+
+const usedByNamedValue = "the one in the " + nvGatewaySecret + " named value"
 
 // usedSecret is the secret APIM uses, as far as Graph can tell: the one
 // whose hint matches the secret the run was given (the earliest to end if
@@ -83,7 +88,7 @@ func usedSecret(env *Env, apps *azure.Apps) (*azure.PasswordCredential, string) 
 	if nv, ok := namedValueSecret(env); ok {
 		for i, c := range a.PasswordCredentials {
 			if nv.SecretHasHint(c.Hint) {
-				return &a.PasswordCredentials[i], "the one in the " + nvGatewaySecret + " named value"
+				return &a.PasswordCredentials[i], usedByNamedValue
 			}
 		}
 	}

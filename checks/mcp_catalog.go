@@ -186,6 +186,13 @@ var mcpEntries = []Entry{
 		},
 	},
 	{
+		ID: "mcp-call-apim-obo-failed", Title: "APIM's OBO exchange fails on its client-secret named value: the call reached Context7 without a token", Severity: report.Error,
+		Section: SecNamedValues, Check: "mcp-tools",
+		Fix: []string{
+			"APIM exchanges the user's token with the apim-gateway-client-secret named value, not with the secret c7doctor tested: Entra refuses it, the policy forwards \"Authorization: Bearer \" with nothing after it, and Context7 takes the bare word Bearer for an API key. Store a current secret's Value in the named value (Part 3 Step 1); apim-named-values shows what it holds.",
+		},
+	},
+	{
 		ID: "context7-rate-limited", Title: "Context7 rate-limited the call", Severity: report.Warning,
 		Check: "mcp-tools",
 		Fix:   []string{"The Context7 API answered 429: the teamspace's quota is spent for now. The gateway path itself works."},

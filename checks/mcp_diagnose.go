@@ -154,12 +154,12 @@ func truncated(r *Result, h hop, e *mcpclient.Error) string {
 		what = fmt.Sprintf("the event stream ended after %d bytes and %d complete events without the response event", len(ex.Body), len(events))
 	}
 	detail := fmt.Sprintf("%s %s answered %s, but %s.", e.Op, h.where(), statusLine(ex), what)
-	if h.gateway {
-		detail += " Context7 sends each answer whole; APIM diagnostics that log response payload bytes cut event streams short."
-	} else {
-		detail += " This stream came straight from Context7, without APIM: something on this machine's path (a proxy) or Context7 itself cut it."
+	if !h.gateway {
+		r.Find("sse-truncated", detail+" This stream came straight from Context7, without APIM: something on this machine's path (a proxy) or Context7 itself cut it.")
+		return "sse-truncated"
 	}
-	r.Find("sse-truncated", detail)
+	detail += " Context7 sends each answer whole; APIM diagnostics that log response payload bytes cut event streams short."
+	findCaused(r, "sse-truncated", detail, armCause(r.context(), r.env, topicResponseLogging))
 	return "sse-truncated"
 }
 
@@ -382,6 +382,10 @@ func context7Reason(env *Env, r *Result, h hop, e *mcpclient.Error, head string)
 	}
 	if id != "context7-no-token" {
 		detail += " " + challengeSide(env, h, e.Exchange)
+	} else if h.gateway {
+		// No token reached Context7: what APIM's exchange sends may be why.
+		findCaused(r, id, detail, armCause(r.context(), env, topicGatewaySecret))
+		return id
 	}
 	switch id {
 	case "context7-401-audience", "context7-401-scope", "context7-401-claims", "context7-401-signature", "context7-401":

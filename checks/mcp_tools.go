@@ -152,8 +152,15 @@ func readCallResult(env *Env, r *Result, h hop, res *mcpclient.ToolResult) strin
 func refusedUser(env *Env, r *Result, h hop, text string) string {
 	said := fmt.Sprintf("%s for %s %s answered %q: the Context7 API refused the caller (HTTP 401 behind the MCP server).", callTool, callLibraryName, h.where(), excerpt([]byte(text), 200))
 	if h.gateway && env.State.OBO.Failed != "" {
-		r.Find("mcp-call-without-token", fmt.Sprintf("%s for %s %s reached Context7 with no token, %s.", callTool, callLibraryName, h.where(), env.State.OBO.failedWith()))
+		findCaused(r, "mcp-call-without-token", fmt.Sprintf("%s for %s %s reached Context7 with no token, %s.", callTool, callLibraryName, h.where(), env.State.OBO.failedWith()), armCause(r.context(), env, topicGatewaySecret))
 		return "mcp-call-without-token"
+	}
+	if h.gateway && env.State.OBO.Ran && env.State.OBO.Failed == "" {
+		// c7doctor's exchange works with its secret; APIM's uses the named value.
+		if c := armCause(r.context(), env, topicGatewaySecret); c.found() {
+			findCaused(r, "mcp-call-apim-obo-failed", fmt.Sprintf("%s for %s %s answered %q: Context7 got no usable token. c7doctor's own OBO exchange works with the secret it was given, but APIM's uses its named value.", callTool, callLibraryName, h.where(), excerpt([]byte(text), 120)), c)
+			return "mcp-call-apim-obo-failed"
+		}
 	}
 	oid, email := userOf(env)
 	detail := said + fmt.Sprintf(" The token passed Context7's tenant check (initialize and tools/list worked), so its user is not provisioned in the teamspace: add Email %s, Object ID (oid) %s under Settings → Microsoft Entra ID users.", orNone(email), orNone(oid))

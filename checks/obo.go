@@ -142,7 +142,13 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 	default:
 		detail = said
 	}
-	r.Find(id, detail, opts...)
+	switch id {
+	case "obo-bad-secret", "obo-secret-expired":
+		// c7doctor sent its own secret; APIM sends its named value, which may be the same mistake.
+		findCaused(r, id, detail, armCause(ctx, env, topicGatewaySecret), opts...)
+	default:
+		r.Find(id, detail, opts...)
+	}
 	r.Summary("Entra refused the OBO exchange: AADSTS%d", e.Code())
 	return id
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/c7doctor/c7doctor/report"
@@ -18,6 +19,17 @@ type Result struct {
 	// check finds after that (a cancelled request read as "unreachable")
 	// is a consequence of the stop, not a fact about the gateway.
 	stopped <-chan struct{}
+	// ctx is the check's own context (its timeout under the run's), for
+	// helpers that wait on something the run reads alongside the check.
+	ctx context.Context
+}
+
+// context is the check's context; the run's outside a check.
+func (r *Result) context() context.Context {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	return r.env.runContext()
 }
 
 func (r *Result) afterStop() bool {

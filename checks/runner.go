@@ -271,7 +271,7 @@ func runOne(ctx context.Context, env *Env, c Check, res *Result) {
 	done := make(chan struct{})
 	// The check writes into its own Result; if it overruns, the runner
 	// stops reading it and reports what the abandonment means.
-	shadow := &Result{env: env, stopped: ctx.Done()}
+	shadow := &Result{env: env, stopped: ctx.Done(), ctx: cctx}
 	go func() {
 		defer close(done)
 		defer func() {

@@ -94,7 +94,7 @@ func refusedByContext7(finding string) bool {
 	switch finding {
 	case "context7-401", "context7-401-audience", "context7-401-scope", "context7-401-claims",
 		"context7-401-signature", "context7-401-token", "context7-401-expired", "context7-no-token",
-		"context7-user-not-provisioned", "context7-call-refused", "mcp-call-without-token":
+		"context7-user-not-provisioned", "context7-call-refused", "mcp-call-without-token", "mcp-call-apim-obo-failed":
 		return true
 	}
 	return false

@@ -273,6 +273,19 @@ func TestARMFaultsShowInPolicies(t *testing.T) {
 				t.Errorf("authorize policy: HTTP %d", status)
 			}
 		}},
+		{"token-proxy-broken", func(t *testing.T, w *World, a *armReader) {
+			status, body := a.get("/apis/oauth-proxy/operations/token/policies/policy")
+			if e, _ := body["error"].(map[string]any); status != http.StatusNotFound || e["message"] != "Operation not found." {
+				t.Errorf("token policy: HTTP %d %v", status, body)
+			}
+		}},
+		{"arm-forbidden", func(t *testing.T, w *World, a *armReader) {
+			for _, path := range []string{"/policies/policy", mcpPolicy, "/policyFragments", "/diagnostics", "/apis/context7-mcp/diagnostics", "/loggers", "/products"} {
+				if status, body := a.get(path); status != http.StatusForbidden {
+					t.Errorf("%s: HTTP %d %v", path, status, body)
+				}
+			}
+		}},
 		{"obo-invalid-scope", func(t *testing.T, w *World, a *armReader) {
 			if p := a.policy(mcpPolicy); !strings.Contains(p, `(string)context.Variables["mcpApiAppId"] + ".default" }`) {
 				t.Errorf("OBO scope:\n%s", p)

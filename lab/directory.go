@@ -37,6 +37,7 @@ type dirApp struct {
 	// requires are the delegated API permissions: resource app id to scope ids.
 	requires         map[string][]string
 	secrets          []dirSecret
+	federated        []dirFederated
 	public           bool // allow public client flows
 	redirects        []redirectURI
 	family           bool // a Microsoft first-party app (FOCI)
@@ -86,8 +87,10 @@ func newDirectory(w *World, now time.Time) *directory {
 		},
 		requires: map[string][]string{w.MCPAPIAppID: {mcpAPIScopeID}},
 		secrets:  []dirSecret{{keyID: gatewaySecretKeyID, name: "apim-obo", value: w.GatewaySecret, start: now.Add(-30 * 24 * time.Hour), end: now.Add(540 * 24 * time.Hour)}},
-		public:   true,
-		hasSP:    true, spID: gatewaySPID,
+		// APIM's managed identity, for the recommended policy's exchange without a secret.
+		federated: []dirFederated{{name: "apim-managed-identity", issuer: w.Issuer(), subject: apimIdentityObjectID, audiences: []string{tokenExchangeAudience}}},
+		public:    true,
+		hasSP:     true, spID: gatewaySPID,
 	}
 	mcp := &dirApp{
 		appID: w.MCPAPIAppID, objectID: mcpAPIObjectID, name: "Context7 MCP API",

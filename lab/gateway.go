@@ -302,10 +302,20 @@ func (g *gateway) oboToken(ctx context.Context, user, assertion string, state ap
 	form := url.Values{
 		"grant_type":          {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"client_id":           {g.w.GatewayAppID},
-		"client_secret":       {state.gatewaySecretValue}, // the apim-gateway-client-secret named value
 		"assertion":           {assertion},
 		"scope":               {"api://" + g.w.MCPAPIAppID + state.policies.oboScope},
 		"requested_token_use": {"on_behalf_of"},
+	}
+	if state.policies.guideMCP {
+		form.Set("client_secret", state.gatewaySecretValue) // the apim-gateway-client-secret named value
+	} else {
+		// authentication-managed-identity resource="api://AzureADTokenExchange"
+		mi, err := g.w.managedIdentityToken(time.Now())
+		if err != nil {
+			return "", fmt.Errorf("authentication-managed-identity: %w", err)
+		}
+		form.Set("client_assertion_type", clientAssertionJWT)
+		form.Set("client_assertion", mi)
 	}
 	ctx, cancel := context.WithTimeout(ctx, gatewayOBOTimeout)
 	defer cancel()

@@ -104,9 +104,22 @@ func gwOBOStub(t *testing.T, w *World) http.HandlerFunc {
 		r.ParseForm()
 		f := r.PostForm
 		if f.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" || f.Get("client_id") != w.GatewayAppID ||
-			f.Get("client_secret") != w.GatewaySecret || f.Get("scope") != "api://"+w.MCPAPIAppID+"/.default" ||
-			f.Get("requested_token_use") != "on_behalf_of" {
+			f.Get("scope") != "api://"+w.MCPAPIAppID+"/.default" || f.Get("requested_token_use") != "on_behalf_of" {
 			t.Errorf("OBO form = %v", gwRedactForm(f))
+		}
+		// The client proves itself as the MCP policy says: the guide's with
+		// the secret, c7doctor's with APIM's managed identity.
+		if w.apim().policies.guideMCP {
+			if f.Get("client_secret") != w.GatewaySecret || f.Has("client_assertion") {
+				t.Errorf("OBO form = %v, want the client secret", gwRedactForm(f))
+			}
+		} else {
+			var mi jwt.MapClaims
+			_, _, err := jwt.NewParser().ParseUnverified(f.Get("client_assertion"), &mi)
+			if err != nil || f.Has("client_secret") || f.Get("client_assertion_type") != clientAssertionJWT ||
+				mi["aud"] != tokenExchangeAudience || mi["sub"] != apimIdentityObjectID {
+				t.Errorf("OBO form = %v (%v), want APIM's managed identity as client assertion", gwRedactForm(f), err)
+			}
 		}
 		var assertion jwt.MapClaims
 		if _, _, err := jwt.NewParser().ParseUnverified(f.Get("assertion"), &assertion); err != nil {
@@ -125,7 +138,7 @@ func gwOBOStub(t *testing.T, w *World) http.HandlerFunc {
 func gwRedactForm(f url.Values) url.Values {
 	out := url.Values{}
 	for k, v := range f {
-		if k == "client_secret" || k == "assertion" {
+		if k == "client_secret" || k == "assertion" || k == "client_assertion" {
 			v = []string{"<redacted>"}
 		}
 		out[k] = v

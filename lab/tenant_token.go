@@ -101,6 +101,9 @@ func (t *tenant) token(rw http.ResponseWriter, r *http.Request) error {
 // authenticateClient checks the client's credentials: a secret when one is
 // sent (a public client must send none), and none needed for public flows.
 func (t *tenant) authenticateClient(form url.Values, client application, needSecret bool) error {
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return t.authenticateAssertion(form, client)
+	}
 	secret := form.Get("client_secret")
 	if secret == "" {
 		if needSecret || !client.public {
