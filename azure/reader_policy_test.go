@@ -29,68 +29,52 @@ var fakePolicies = map[string]string{
 // policyServers serve the documents (with format=xml only), the product
 // holding the MCP API, and diagnostics at both levels.
 func (f fakeAPIM) policyServers(sf *fake.ServerFactory) {
-	doc := func(where string, format *armapimanagement.PolicyExportFormat) (string, int) {
+	doc := func(where string, format *armapimanagement.PolicyExportFormat) fakeDoc {
 		if st := f.policyStatus[where]; st != 0 {
-			return "", st
+			return fakeDoc{status: st}
 		}
 		if format == nil || *format != armapimanagement.PolicyExportFormatXML {
-			return "", http.StatusBadRequest // rawxml would not parse
+			return fakeDoc{status: http.StatusBadRequest} // rawxml would not parse
 		}
 		v, ok := f.policies[where]
 		if !ok {
 			v, ok = fakePolicies[where]
 		}
 		if !ok || v == "" {
-			return "", http.StatusNotFound
+			return fakeDoc{status: http.StatusNotFound}
 		}
-		return v, http.StatusOK
+		return fakeDoc{xml: v, status: http.StatusOK}
 	}
-	contract := func(v string) armapimanagement.PolicyContract {
-		return armapimanagement.PolicyContract{Name: to.Ptr("policy"), Properties: &armapimanagement.PolicyContractProperties{Value: to.Ptr(v), Format: to.Ptr(armapimanagement.PolicyContentFormatXML)}}
+	sf.PolicyServer.Get = func(_ context.Context, _, _ string, _ armapimanagement.PolicyIDName, o *armapimanagement.PolicyClientGetOptions) (azfake.Responder[armapimanagement.PolicyClientGetResponse], azfake.ErrorResponder) {
+		return policyAnswer(doc("global", o.Format), func(c armapimanagement.PolicyContract) armapimanagement.PolicyClientGetResponse {
+			return armapimanagement.PolicyClientGetResponse{PolicyContract: c}
+		})
 	}
-	sf.PolicyServer.Get = func(_ context.Context, _, _ string, _ armapimanagement.PolicyIDName, o *armapimanagement.PolicyClientGetOptions) (resp azfake.Responder[armapimanagement.PolicyClientGetResponse], errResp azfake.ErrorResponder) {
-		if v, st := doc("global", o.Format); st != http.StatusOK {
-			errResp.SetResponseError(st, "ResourceNotFound")
-		} else {
-			resp.SetResponse(st, armapimanagement.PolicyClientGetResponse{PolicyContract: contract(v)}, nil)
-		}
-		return
+	sf.APIPolicyServer.Get = func(_ context.Context, _, _, api string, _ armapimanagement.PolicyIDName, o *armapimanagement.APIPolicyClientGetOptions) (azfake.Responder[armapimanagement.APIPolicyClientGetResponse], azfake.ErrorResponder) {
+		return policyAnswer(doc("api "+api, o.Format), func(c armapimanagement.PolicyContract) armapimanagement.APIPolicyClientGetResponse {
+			return armapimanagement.APIPolicyClientGetResponse{PolicyContract: c}
+		})
 	}
-	sf.APIPolicyServer.Get = func(_ context.Context, _, _, api string, _ armapimanagement.PolicyIDName, o *armapimanagement.APIPolicyClientGetOptions) (resp azfake.Responder[armapimanagement.APIPolicyClientGetResponse], errResp azfake.ErrorResponder) {
-		if v, st := doc("api "+api, o.Format); st != http.StatusOK {
-			errResp.SetResponseError(st, "ResourceNotFound")
-		} else {
-			resp.SetResponse(st, armapimanagement.APIPolicyClientGetResponse{PolicyContract: contract(v)}, nil)
-		}
-		return
+	sf.APIOperationPolicyServer.Get = func(_ context.Context, _, _, api, op string, _ armapimanagement.PolicyIDName, o *armapimanagement.APIOperationPolicyClientGetOptions) (azfake.Responder[armapimanagement.APIOperationPolicyClientGetResponse], azfake.ErrorResponder) {
+		return policyAnswer(doc("operation "+api+"/"+op, o.Format), func(c armapimanagement.PolicyContract) armapimanagement.APIOperationPolicyClientGetResponse {
+			return armapimanagement.APIOperationPolicyClientGetResponse{PolicyContract: c}
+		})
 	}
-	sf.APIOperationPolicyServer.Get = func(_ context.Context, _, _, api, op string, _ armapimanagement.PolicyIDName, o *armapimanagement.APIOperationPolicyClientGetOptions) (resp azfake.Responder[armapimanagement.APIOperationPolicyClientGetResponse], errResp azfake.ErrorResponder) {
-		if v, st := doc("operation "+api+"/"+op, o.Format); st != http.StatusOK {
-			errResp.SetResponseError(st, "ResourceNotFound")
-		} else {
-			resp.SetResponse(st, armapimanagement.APIOperationPolicyClientGetResponse{PolicyContract: contract(v)}, nil)
-		}
-		return
+	sf.ProductPolicyServer.Get = func(_ context.Context, _, _, product string, _ armapimanagement.PolicyIDName, o *armapimanagement.ProductPolicyClientGetOptions) (azfake.Responder[armapimanagement.ProductPolicyClientGetResponse], azfake.ErrorResponder) {
+		return policyAnswer(doc("product "+product, o.Format), func(c armapimanagement.PolicyContract) armapimanagement.ProductPolicyClientGetResponse {
+			return armapimanagement.ProductPolicyClientGetResponse{PolicyContract: c}
+		})
 	}
-	sf.ProductPolicyServer.Get = func(_ context.Context, _, _, product string, _ armapimanagement.PolicyIDName, o *armapimanagement.ProductPolicyClientGetOptions) (resp azfake.Responder[armapimanagement.ProductPolicyClientGetResponse], errResp azfake.ErrorResponder) {
-		if v, st := doc("product "+product, o.Format); st != http.StatusOK {
-			errResp.SetResponseError(st, "ResourceNotFound")
-		} else {
-			resp.SetResponse(st, armapimanagement.ProductPolicyClientGetResponse{PolicyContract: contract(v)}, nil)
-		}
-		return
-	}
-	sf.PolicyFragmentServer.Get = func(_ context.Context, _, _, id string, o *armapimanagement.PolicyFragmentClientGetOptions) (resp azfake.Responder[armapimanagement.PolicyFragmentClientGetResponse], errResp azfake.ErrorResponder) {
+	sf.PolicyFragmentServer.Get = func(_ context.Context, _, _, id string, o *armapimanagement.PolicyFragmentClientGetOptions) (azfake.Responder[armapimanagement.PolicyFragmentClientGetResponse], azfake.ErrorResponder) {
 		var format *armapimanagement.PolicyExportFormat
 		if o.Format != nil {
 			format = to.Ptr(armapimanagement.PolicyExportFormat(*o.Format))
 		}
-		if v, st := doc("fragment "+id, format); st != http.StatusOK {
-			errResp.SetResponseError(st, "ResourceNotFound")
-		} else {
-			resp.SetResponse(st, armapimanagement.PolicyFragmentClientGetResponse{PolicyFragmentContract: armapimanagement.PolicyFragmentContract{Name: to.Ptr(id), Properties: &armapimanagement.PolicyFragmentContractProperties{Value: to.Ptr(v)}}}, nil)
-		}
-		return
+		return policyAnswer(doc("fragment "+id, format), func(c armapimanagement.PolicyContract) armapimanagement.PolicyFragmentClientGetResponse {
+			return armapimanagement.PolicyFragmentClientGetResponse{PolicyFragmentContract: armapimanagement.PolicyFragmentContract{
+				Name: to.Ptr(id), Properties: &armapimanagement.PolicyFragmentContractProperties{Value: c.Properties.Value},
+			}}
+		})
 	}
 	sf.APIProductServer.NewListByApisPager = func(_, _, api string, _ *armapimanagement.APIProductClientListByApisOptions) (resp azfake.PagerResponder[armapimanagement.APIProductClientListByApisResponse]) {
 		var page armapimanagement.APIProductClientListByApisResponse
@@ -115,6 +99,23 @@ func (f fakeAPIM) policyServers(sf *fake.ServerFactory) {
 		resp.AddPage(http.StatusOK, page, nil)
 		return
 	}
+}
+
+type fakeDoc struct {
+	xml    string
+	status int
+}
+
+// policyAnswer answers a policy GET with the document, or its status.
+func policyAnswer[R any](d fakeDoc, wrap func(armapimanagement.PolicyContract) R) (resp azfake.Responder[R], errResp azfake.ErrorResponder) {
+	if d.status != http.StatusOK {
+		errResp.SetResponseError(d.status, "ResourceNotFound")
+		return
+	}
+	resp.SetResponse(http.StatusOK, wrap(armapimanagement.PolicyContract{Name: to.Ptr("policy"), Properties: &armapimanagement.PolicyContractProperties{
+		Value: to.Ptr(d.xml), Format: to.Ptr(armapimanagement.PolicyContentFormatXML),
+	}}), nil)
+	return
 }
 
 func diagnosticContract(name string, requestBytes, responseBytes int32) *armapimanagement.DiagnosticContract {

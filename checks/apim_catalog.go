@@ -202,4 +202,19 @@ var apimEntries = []Entry{
 		Section: SecNamedValues, Check: "apim-named-values",
 		Fix: []string{"--read-secrets needs the listValue action (API Management Service Contributor, or a custom role with Microsoft.ApiManagement/service/namedValues/listValue/action); without it the value is not compared."},
 	},
+
+	// apim-diagnostics ("Streaming responses get cut off")
+	{
+		ID: "apim-diagnostics-body-logging", Title: "A diagnostic logs response bodies of the MCP API", Severity: report.Error,
+		Section: SecStreamingCut, Check: "apim-diagnostics",
+		Fix: []string{
+			"Set the diagnostic's frontend and backend response body bytes to 0 at the level the finding names: an API-level diagnostic overrides the service-level one of the same name for that API, so zeroing the service's alone leaves an API-level one cutting the stream.",
+			"Request body logging does not cut the stream and may stay.",
+		},
+	},
+	{
+		ID: "apim-diagnostics-overridden", Title: "A service-level diagnostic logs response bodies, but not for the MCP API", Severity: report.Info,
+		Section: SecStreamingCut, Check: "apim-diagnostics",
+		Fix: []string{"The MCP API's own diagnostic of the same name logs no response body and overrides the service's for it: MCP streams are safe. An API added later without its own diagnostic inherits the service's setting."},
+	},
 }

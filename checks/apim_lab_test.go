@@ -8,7 +8,7 @@ import (
 	"github.com/c7doctor/c7doctor/report"
 )
 
-var configChecks = []string{"apim-service", "apim-apis", "apim-named-values"}
+var configChecks = []string{"apim-service", "apim-apis", "apim-named-values", "apim-diagnostics"}
 
 // Each configuration fault fails (or, without access, skips) its owning
 // check with the finding and guide section that fix it; the healthy lab
@@ -27,6 +27,8 @@ func TestConfigChecksOnTheLab(t *testing.T) {
 		{fault: "oauth-proxy-subscription-required", check: "apim-apis", finding: "apim-proxy-subscription-required", section: SecOAuthProxyAPI, status: report.Fail},
 		{fault: "proxy-wrong-tenant", check: "apim-apis", finding: "apim-proxy-wrong-tenant", section: SecOAuthProxyAPI, status: report.Fail},
 		{fault: "named-value-secret-id", check: "apim-named-values", finding: "apim-secret-is-secret-id", section: SecNamedValues, status: report.Fail},
+		{fault: "diagnostics-body-logging", check: "apim-diagnostics", finding: "apim-diagnostics-body-logging", section: SecStreamingCut, status: report.Fail},
+		{fault: "sse-truncated", check: "apim-diagnostics", finding: "apim-diagnostics-body-logging", section: SecStreamingCut, status: report.Fail},
 		{fault: "arm-forbidden", check: "apim-service", finding: "arm-no-access", status: report.Skip},
 		// Gateway faults whose cause is a missing operation show in ARM too.
 		{fault: "authorize-broken", check: "apim-apis", finding: "apim-proxy-operation-missing", section: SecOAuthProxyAPI, status: report.Fail},
