@@ -67,7 +67,10 @@ func (a *app) explainCommand() *cli.Command {
 func writeEntry(a *app, e checks.Entry, data checks.CommandData) {
 	f := data.Finding(e.ID, "")
 	fmt.Fprintf(a.stdout, "%s — %s (%s)\n", e.ID, e.Title, e.Severity)
-	if e.Check != "" {
+	switch {
+	case e.PolicyRule:
+		fmt.Fprintf(a.stdout, "  reported by: %s (run), %s\n", e.Check, checks.PolicyLint)
+	case e.Check != "":
 		fmt.Fprintf(a.stdout, "  reported by: %s\n", e.Check)
 	}
 	for _, c := range e.AADSTS {

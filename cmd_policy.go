@@ -21,13 +21,21 @@ func (a *app) policyCommand() *cli.Command {
 			Name:  "lint",
 			Usage: "lint APIM policy files or an APIOps tree against the guide",
 			UsageText: "c7doctor policy lint [--format auto|xml|rawxml] [--scope S] [--named-values PATH] [--strict] [-o text|json|sarif] PATH...\n" +
+				"   c7doctor policy lint --from-azure --apim-name NAME [--resource-group RG] [--subscription ID] [--strict] [-o text|json|sarif]\n" +
 				"   exit 0 clean, 1 an error (--strict: a warning too), 2 unreadable input",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text, json, sarif"},
 				&cli.StringFlag{Name: "format", Value: "auto", Usage: "how the documents escape expressions: auto (per file), xml, rawxml"},
 				&cli.StringFlag{Name: "scope", Usage: "the scope of every document (global, product, api, operation, fragment) instead of the APIOps layout's"},
 				&cli.StringFlag{Name: "named-values", Usage: "named values to resolve {{references}}: a JSON file (az apim nv list -o json) or an APIOps named values folder"},
 				&cli.BoolFlag{Name: "strict", Usage: "exit 1 on warnings too"},
+				&cli.BoolFlag{Name: "from-azure", Usage: "lint the live instance's policies, read over Azure Resource Manager with run's Azure flags (Reader on the instance)"},
+			}, runFlagsNamed(azureLintFlags...)...),
+			Before: func(c *cli.Context) error {
+				if c.Bool("from-azure") {
+					return a.applyEnv(c) // run's $C7DOCTOR_… settings, as run reads them
+				}
+				return nil
 			},
 			Action: a.policyLint,
 		}},
@@ -51,8 +59,16 @@ func (a *app) policyLint(c *cli.Context) error {
 	if scope != "" && !slices.Contains(policy.Scopes, scope) {
 		return usageError("policy lint: unknown --scope %q", scope)
 	}
+	if c.Bool("from-azure") {
+		return a.policyLintAzure(c, out)
+	}
+	for _, f := range azureLintFlags {
+		if c.IsSet(f) {
+			return usageError("policy lint: --%s: only with --from-azure", f)
+		}
+	}
 	if c.NArg() == 0 {
-		return usageError("policy lint: expected files or folders to lint")
+		return usageError("policy lint: expected files or folders to lint (or --from-azure)")
 	}
 	in, err := readPolicyInput(c.Args().Slice(), format, scope)
 	if err != nil {
@@ -70,7 +86,12 @@ func (a *app) policyLint(c *cli.Context) error {
 			in.NamedValues[k] = v
 		}
 	}
-	res := policy.Lint(in)
+	return a.renderLint(c, out, policy.Lint(in))
+}
+
+// renderLint writes the result and turns it into the exit code.
+func (a *app) renderLint(c *cli.Context, out string, res *policy.Result) error {
+	var err error
 	version, _ := report.BuildInfo()
 	o := policy.RenderOptions{ToolVersion: version, Strict: c.Bool("strict"), GuideURL: func(s string) string {
 		return checks.GuideRef(s).URL()

@@ -332,7 +332,7 @@ func TestPolicyLintOverrides(t *testing.T) {
 func TestExplainKnowsEveryPolicyRule(t *testing.T) {
 	for _, r := range policy.Rules {
 		res := runCLI(t, cliOpts{}, "explain", r.ID)
-		if res.code != 0 || !strings.Contains(res.stdout, r.Title) || !strings.Contains(res.stdout, "reported by: "+checks.PolicyLint) {
+		if res.code != 0 || !strings.Contains(res.stdout, r.Title) || !strings.Contains(res.stdout, "reported by: apim-policies (run), "+checks.PolicyLint) {
 			t.Errorf("explain %s: exit %d\n%s", r.ID, res.code, res.stdout)
 		}
 		if len(r.Fix) > 0 && !strings.Contains(res.stdout, strings.SplitN(r.Fix[0], "{{", 2)[0]) {

@@ -86,18 +86,14 @@ func (a *app) runCommand() *cli.Command {
 
 // runSetup is a validated run: config, selection and output choices.
 type runSetup struct {
-	cfg    checks.Config
-	cloud  checks.Endpoints // the settings applied over the --cloud preset
-	azCred string           // --azure-credential, canonical
-	// --azure-client-id and the secret read from --azure-client-secret-file
-	azClientID, azClientSecret string
-	subFromEnv                 bool // the subscription came from $AZURE_SUBSCRIPTION_ID
-	sel                        checks.Selection
-	output                     string
-	headers                    http.Header
-	caFile                     string
-	verbose                    bool
-	color                      bool
+	cfg checks.Config
+	azureAccess
+	sel     checks.Selection
+	output  string
+	headers http.Header
+	caFile  string
+	verbose bool
+	color   bool
 }
 
 var (
@@ -191,49 +187,12 @@ func (a *app) setup(c *cli.Context) (*runSetup, error) {
 	if cfg.Tenant != "" && !auth.IsTenant(cfg.Tenant) {
 		return nil, usageError("--tenant: expected a tenant GUID or domain (contoso.onmicrosoft.com), got %q", cfg.Tenant)
 	}
-	cloud, err := checks.ResolveEndpoints(c.String("cloud"), c.String("authority-host"), c.String("arm-endpoint"), c.String("graph-endpoint"))
+	az, err := a.azureFlags(c, cfg.Tenant)
 	if err != nil {
-		return nil, usageError("--cloud: %v", strings.TrimPrefix(err.Error(), "azure: "))
+		return nil, err
 	}
-	for flag, v := range map[string]string{"authority-host": cloud.AuthorityHost, "arm-endpoint": cloud.ARMEndpoint, "graph-endpoint": cloud.GraphEndpoint} {
-		if err := checkHTTPS(v); err != nil {
-			return nil, usageError("--%s: %v", flag, err)
-		}
-	}
-	s.cloud = cloud
-	cfg.AuthorityHost = cloud.AuthorityHost
-	selector := c.String("azure-credential")
-	if selector == "" {
-		selector, _ = a.getenv("AZURE_TOKEN_CREDENTIALS")
-	}
-	if s.azCred, err = checks.CanonicalCredential(selector); err != nil {
-		return nil, usageError("--azure-credential: %v", strings.TrimPrefix(err.Error(), "azure: "))
-	}
-	if s.azClientID = strings.TrimSpace(c.String("azure-client-id")); s.azClientID != "" {
-		if !auth.IsGUID(s.azClientID) {
-			return nil, usageError("--azure-client-id: expected an application (client) id, a GUID, got %q", s.azClientID)
-		}
-		file := c.String("azure-client-secret-file")
-		if file == "" {
-			return nil, usageError("--azure-client-id: needs --azure-client-secret-file")
-		}
-		data, err := os.ReadFile(file)
-		if err != nil || strings.TrimSpace(string(data)) == "" {
-			return nil, usageError("--azure-client-secret-file: %s is missing or empty", file)
-		}
-		if cfg.Tenant == "" {
-			return nil, usageError("--azure-client-id: needs --tenant (the service principal's directory)")
-		}
-		s.azClientSecret = strings.TrimSpace(string(data))
-	}
-	if cfg.Subscription == "" {
-		if v, ok := a.getenv("AZURE_SUBSCRIPTION_ID"); ok && strings.TrimSpace(v) != "" {
-			cfg.Subscription, s.subFromEnv = strings.TrimSpace(v), true
-		}
-	}
-	if cfg.Subscription != "" && !auth.IsGUID(cfg.Subscription) {
-		return nil, usageError("--subscription: expected a subscription id (a GUID), got %q", cfg.Subscription)
-	}
+	s.azureAccess = az
+	cfg.AuthorityHost, cfg.Subscription = az.cloud.AuthorityHost, az.subscription
 	if err := checkHTTPS(cfg.Upstream); err != nil {
 		return nil, usageError("--upstream: %v", err)
 	}
@@ -505,10 +464,7 @@ func (a *app) startLab(ctx context.Context, c *cli.Context) (*lab.World, func(),
 // azidentity's default chain (or the credentials --azure-credential names)
 // when the app allows it.
 func (a *app) azureReaders(s *runSetup, client *wire.Client) (checks.APIMReader, checks.GraphReader, error) {
-	return checks.NewAzureReaders(s.cloud, checks.Credential{
-		ClientID: s.azClientID, ClientSecret: s.azClientSecret, Selector: s.azCred,
-		DefaultChain: a.azureChain, Tenant: s.cfg.Tenant, Getenv: a.getenv,
-	}, client, s.cfg.Timeout)
+	return checks.NewAzureReaders(s.cloud, a.credential(s.azureAccess, s.cfg.Tenant), client, s.cfg.Timeout)
 }
 
 // parseDays reads a span given in days ("30d", "30") or as a Go duration ("720h").

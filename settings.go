@@ -42,16 +42,8 @@ func withEnvNames(flags []cli.Flag) []cli.Flag {
 // applySettings fills each flag not given on the command line from the
 // environment, then from the config file: flag > env > file > default.
 func (a *app) applySettings(c *cli.Context, defaultConfig string) error {
-	for _, f := range c.Command.Flags {
-		name := f.Names()[0]
-		if name == "config" || c.IsSet(name) {
-			continue
-		}
-		if v, ok := a.getenv(envName(name)); ok && v != "" {
-			if err := c.Set(name, v); err != nil {
-				return usageError("$%s: %v", envName(name), err)
-			}
-		}
+	if err := a.applyEnv(c); err != nil {
+		return err
 	}
 	path := c.String("config")
 	explicit := c.IsSet("config")
@@ -91,6 +83,31 @@ func (a *app) applySettings(c *cli.Context, defaultConfig string) error {
 		}
 	}
 	return nil
+}
+
+// applyEnv fills each flag that has an environment variable and was not
+// given on the command line.
+func (a *app) applyEnv(c *cli.Context) error {
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if name == "config" || c.IsSet(name) || !strings.Contains(flagUsage(f), "[$"+envName(name)+"]") {
+			continue
+		}
+		if v, ok := a.getenv(envName(name)); ok && v != "" {
+			if err := c.Set(name, v); err != nil {
+				return usageError("$%s: %v", envName(name), err)
+			}
+		}
+	}
+	return nil
+}
+
+// flagUsage is a flag's usage text.
+func flagUsage(f cli.Flag) string {
+	if d, ok := f.(cli.DocGenerationFlag); ok {
+		return d.GetUsage()
+	}
+	return ""
 }
 
 // setValues sets flags from a struct whose yaml tags are flag names, over

@@ -25,6 +25,7 @@ type apimRead struct {
 	snap    *azure.APIM
 	err     error
 	applied bool // inferred values copied into the run's target
+	lint    lintedPolicies
 }
 
 // prefetchAPIM starts the read. It runs on the runner's goroutine before
@@ -42,7 +43,7 @@ func prefetchAPIM(ctx context.Context, env *Env) {
 	}
 	r.started, r.done = true, make(chan struct{})
 	t := azure.Target{Subscription: env.Config.Subscription, ResourceGroup: env.Config.ResourceGroup, Service: env.Config.APIMName}
-	o := azure.ReadOptions{Secrets: env.Config.ReadSecrets, Sealed: []string{nvGatewaySecret}}
+	o := azure.ReadOptions{Secrets: env.Config.ReadSecrets, Sealed: []string{nvGatewaySecret}, APIPaths: guideAPIPaths(env.Config.APIPath)}
 	budget := checkTimeout(env.Config)
 	go func() {
 		defer close(r.done)

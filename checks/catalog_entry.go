@@ -24,6 +24,9 @@ type Entry struct {
 	Commands []string
 	AADSTS   []int  // Entra codes this entry explains, for `explain AADSTSnnnn`: filled from EntraRules
 	Check    string // the check that emits it, for `explain`
+	// PolicyRule entries are the policy linter's rules: `policy lint`
+	// reports them too.
+	PolicyRule bool
 	// Ambiguous entries name more than one cause; a later check's entry
 	// that Decides it says which, and the verdict cites that one.
 	Ambiguous bool

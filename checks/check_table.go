@@ -24,6 +24,7 @@ var All = []Check{
 	{ID: "apim-service", Title: "APIM instance (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMService},
 	{ID: "apim-apis", Title: "MCP and OAuth proxy APIs (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMAPIs},
 	{ID: "apim-named-values", Title: "Named values (ARM)", NeedsText: "read access to the instance; --read-secrets to compare the secret", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMNamedValues},
+	{ID: "apim-policies", Title: "Policies (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMPolicies},
 	{ID: "apim-diagnostics", Title: "Diagnostics (ARM)", NeedsText: "read access to the instance", Ready: needAPIM, Prefetch: prefetchAPIM, Run: runAPIMDiagnostics},
 
 	// The configuration side: what Microsoft Graph holds explains what the wire showed.

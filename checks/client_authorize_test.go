@@ -157,7 +157,9 @@ func TestEntraErrorFromRedirectAndPage(t *testing.T) {
 
 // The guide verbatim gives exactly the documented warnings and nothing
 // else: the sign-in route refuses spec-following clients' resource at
-// /authorize and /token, while the device-code path works end to end.
+// /authorize and /token, while the device-code path works end to end; and
+// apim-policies, reading the guide's policies from ARM, warns with the
+// rules the guide's own files trip (TestAPIMPoliciesOnTheLab holds them).
 func TestGuideAsWrittenWarnsExactly(t *testing.T) {
 	t.Parallel()
 	lr := runLab(t, Selection{}, roomy, "guide-as-written")
@@ -175,6 +177,12 @@ func TestGuideAsWrittenWarnsExactly(t *testing.T) {
 			f := wantFinding(t, rep, c.ID, w)
 			if f.Guide == nil || f.Guide.Section != SecDiscoveryPol || !slices.Contains(f.AADSTS, 9010010) || f.CorrelationID == "" {
 				t.Errorf("%s: guide %+v aadsts %v correlation %q", w, f.Guide, f.AADSTS, f.CorrelationID)
+			}
+			continue
+		}
+		if c.ID == "apim-policies" {
+			if c.Status != report.Warn || !slices.Contains(ids, "authorize-resource-forwarded") {
+				t.Errorf("%s: %s %v, want the guide's policy warnings", c.ID, c.Status, ids)
 			}
 			continue
 		}
