@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -212,7 +211,7 @@ func unknownCommand(c *cli.Context) error {
 
 // undefinedFlag is the flag package's message for a flag it does not know;
 // it prints the name with one dash whatever was typed.
-var undefinedFlag = regexp.MustCompile(`flag provided but not defined: -+([^\s=]+)`)
+var undefinedFlag = wire.NewLazyRegexp(`flag provided but not defined: -+([^\s=]+)`)
 
 // asTyped rewrites a flag parsing error to quote the flag as it was typed.
 func asTyped(err error, args []string) string {

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,22 @@ func BenchmarkReadLabSlowARM(b *testing.B) {
 			}
 			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/read")
 		})
+	}
+}
+
+// A reader without a role on the lab's instance gets one clear refusal for
+// the instance, and each part says it was refused (nothing read as empty).
+func TestReadLabForbidden(t *testing.T) {
+	w := labtest.Start(t, lab.Options{Faults: []string{"arm-forbidden"}})
+	target := Target{Subscription: w.SubscriptionID, ResourceGroup: w.ResourceGroup, Service: w.APIMName}
+	a, err := labReader(t, w).ReadAPIM(context.Background(), target, ReadOptions{APIPaths: labPaths(w)})
+	if KindOf(err) != KindNoAccess || !strings.Contains(err.Error(), "AuthorizationFailed") {
+		t.Fatalf("%v", err)
+	}
+	if len(a.Policies.Docs) != 0 || len(a.Policies.Errs) == 0 || KindOf(a.Policies.Errs[0]) != KindNoAccess {
+		t.Errorf("policies %s, errors %v", wheres(a.Policies.Docs), a.Policies.Errs)
+	}
+	if len(a.Diagnostics.Errs) == 0 || KindOf(a.Diagnostics.Errs[0]) != KindNoAccess {
+		t.Errorf("diagnostics errors %v", a.Diagnostics.Errs)
 	}
 }

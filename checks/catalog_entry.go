@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/c7doctor/c7doctor/report"
@@ -32,8 +33,12 @@ type Entry struct {
 	Decides   []string
 }
 
-// Catalog is every finding the tool can emit, keyed by id.
-var Catalog = buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries, apimEntries, entraEntries)
+// Catalog is every finding the tool can emit, keyed by id. It is built on
+// first use: a command that judges nothing (version, completion) does not
+// pay for it at start-up.
+var Catalog = sync.OnceValue(func() map[string]Entry {
+	return buildCatalog(coreEntries, discoveryEntries, tokenEntries, oboEntries, mcpEntries, signInEntries, policyEntries(), apimEntries, entraEntries)
+})
 
 func buildCatalog(groups ...[]Entry) map[string]Entry {
 	out := map[string]Entry{}
@@ -59,8 +64,8 @@ func buildCatalog(groups ...[]Entry) map[string]Entry {
 
 // Entries returns the catalog sorted by id.
 func Entries() []Entry {
-	out := make([]Entry, 0, len(Catalog))
-	for _, e := range Catalog {
+	out := make([]Entry, 0, len(Catalog()))
+	for _, e := range Catalog() {
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -112,7 +117,7 @@ func NewCommandData(c *Config) CommandData {
 // An unknown id is a programming error and panics; the runner turns that
 // into a failed check, and a test walks every id the code uses.
 func (d CommandData) Finding(id, detail string) report.Finding {
-	e, ok := Catalog[id]
+	e, ok := Catalog()[id]
 	if !ok {
 		panic(fmt.Sprintf("checks: unknown finding id %q", id))
 	}
@@ -147,7 +152,7 @@ func (d CommandData) expand(s string) string {
 // Explain finds the entries matching a finding id, an AADSTS code or words.
 func Explain(query string) []Entry {
 	q := strings.TrimSpace(query)
-	if e, ok := Catalog[q]; ok {
+	if e, ok := Catalog()[q]; ok {
 		return []Entry{e}
 	}
 	upper := strings.ToUpper(q)

@@ -275,7 +275,7 @@ func gatewaySecretCause(ctx context.Context, env *Env, snap *azure.APIM) configC
 	d := NewCommandData(env.Config)
 	graphCommandData(env, &d)
 	var cmds []string
-	for _, s := range Catalog[entry].Commands {
+	for _, s := range Catalog()[entry].Commands {
 		cmds = append(cmds, d.expand(s))
 	}
 	if entry == "apim-named-value-missing" {

@@ -17,7 +17,7 @@ func TestContractIDsOnlyGrow(t *testing.T) {
 	for _, c := range All {
 		checkIDs = append(checkIDs, c.ID)
 	}
-	for id := range Catalog {
+	for id := range Catalog() {
 		findingIDs = append(findingIDs, id)
 	}
 	for _, list := range []struct {

@@ -83,7 +83,7 @@ func TestOBOMissingSecretIsItsOwnFinding(t *testing.T) {
 	if got := EntraFinding("obo", e, &Config{}); got != "obo-bad-secret" {
 		t.Errorf("AADSTS7000215 in obo → %s", got)
 	}
-	if Catalog["obo-bad-secret"].Section != SecGatewayApp || Catalog["obo-secret-missing"].Section != SecNamedValues {
+	if Catalog()["obo-bad-secret"].Section != SecGatewayApp || Catalog()["obo-secret-missing"].Section != SecNamedValues {
 		t.Error("secret findings point at the wrong guide sections")
 	}
 }

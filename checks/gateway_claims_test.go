@@ -168,7 +168,7 @@ func TestGatewayClaims(t *testing.T) {
 				t.Errorf("detail %q lacks %q", r.findings[0].Detail, c.detail)
 			}
 			for _, f := range r.findings {
-				if Catalog[f.ID].Check == "gateway-claims" && (f.Guide == nil || f.Guide.Section != SecAPIM401) {
+				if Catalog()[f.ID].Check == "gateway-claims" && (f.Guide == nil || f.Guide.Section != SecAPIM401) {
 					t.Errorf("%s: guide %+v, want %q", f.ID, f.Guide, SecAPIM401)
 				}
 			}
@@ -184,7 +184,7 @@ func TestGatewayClaims(t *testing.T) {
 				}
 			}
 			if r.Failed() {
-				if title := Catalog[firstError(r)].Title; r.summary != title {
+				if title := Catalog()[firstError(r)].Title; r.summary != title {
 					t.Errorf("summary %q, want the first error's title %q", r.summary, title)
 				}
 			}

@@ -105,7 +105,7 @@ func TestTokenFaultsFailTheirCheckFirst(t *testing.T) {
 				t.Fatalf("%s findings %v, want %s", c.check, ids, c.finding)
 			}
 			f := findingOf(run.Report, c.check, c.finding)
-			if f.Guide == nil || f.Guide.Section != Catalog[c.finding].Section {
+			if f.Guide == nil || f.Guide.Section != Catalog()[c.finding].Section {
 				t.Errorf("guide %+v", f.Guide)
 			}
 			if c.check == "gateway-token" && (len(f.AADSTS) == 0 && c.finding != "token-device-code-declined" || f.TraceID == "" || f.CorrelationID == "") {

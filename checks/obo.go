@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -43,7 +42,7 @@ func (s *OBOState) cause() string {
 	return s.Failed
 }
 
-var aadstsWord = regexp.MustCompile(`AADSTS\d+`)
+var aadstsWord = wire.NewLazyRegexp(`AADSTS\d+`)
 
 // runOBO performs the exchange APIM's policy performs (guide Part 3 Step 3):
 // the gateway app with its secret trades the user's gateway token for a

@@ -35,11 +35,11 @@ func TestOBOFindingID(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%v %s: %s, want %s", tt.codes, tt.err, got, tt.want)
 		}
-		if e, ok := Catalog[got]; !ok || e.Check != "obo" {
+		if e, ok := Catalog()[got]; !ok || e.Check != "obo" {
 			t.Errorf("%s is not an obo catalog entry", got)
 		}
 		for _, c := range tt.codes {
-			if e := Catalog[got]; got != "obo-refused" && !containsInt(e.AADSTS, c) {
+			if e := Catalog()[got]; got != "obo-refused" && !containsInt(e.AADSTS, c) {
 				t.Errorf("%s does not list AADSTS%d for explain", got, c)
 			}
 		}

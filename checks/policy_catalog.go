@@ -15,7 +15,7 @@ const PolicyLint = "policy lint"
 // reports them on the live instance and `c7doctor policy lint` on files, so
 // a rule has one id, severity, section and fix wherever it is found. Their
 // fixes quote {{named values}}: escaped, they pass the templates as text.
-var policyEntries = func() []Entry {
+func policyEntries() []Entry {
 	var out []Entry
 	for _, r := range policy.Rules {
 		e := Entry{ID: r.ID, Title: r.Title, Severity: report.Severity(r.Severity), Section: r.Section, Check: "apim-policies", PolicyRule: true}
@@ -25,4 +25,4 @@ var policyEntries = func() []Entry {
 		out = append(out, e)
 	}
 	return out
-}()
+}

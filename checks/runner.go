@@ -396,12 +396,12 @@ func decidedCause(rep *report.Report) *report.Cause {
 			continue
 		}
 		first := firstErrorID(c.Findings)
-		if e, ok := Catalog[first]; !ok || !e.Ambiguous {
+		if e, ok := Catalog()[first]; !ok || !e.Ambiguous {
 			return nil
 		}
 		for _, later := range rep.Checks[i+1:] {
 			for _, f := range later.Findings {
-				if f.Severity == report.Error && slices.Contains(Catalog[f.ID].Decides, first) {
+				if f.Severity == report.Error && slices.Contains(Catalog()[f.ID].Decides, first) {
 					return &report.Cause{Check: later.ID, Finding: f.ID, Title: f.Title, Ambiguous: first}
 				}
 			}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -87,26 +86,26 @@ func (w *World) ownsURL(raw string) bool {
 }
 
 var (
-	signInFormRE = regexp.MustCompile(`(?s)<form method="post" id="signin">(.*?)</form>`)
-	hiddenRE     = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-	aadstsRE     = regexp.MustCompile(`AADSTS\d+: [^<]*`)
+	signInFormRE = lazyRegexp(`(?s)<form method="post" id="signin">(.*?)</form>`)
+	hiddenRE     = lazyRegexp(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	aadstsRE     = lazyRegexp(`AADSTS\d+: [^<]*`)
 )
 
 // signInForm reads the hidden fields of the lab's sign-in form.
 func signInForm(page []byte) (url.Values, bool) {
-	m := signInFormRE.FindSubmatch(page)
+	m := signInFormRE().FindSubmatch(page)
 	if m == nil {
 		return nil, false
 	}
 	fields := url.Values{}
-	for _, f := range hiddenRE.FindAllSubmatch(m[1], -1) {
+	for _, f := range hiddenRE().FindAllSubmatch(m[1], -1) {
 		fields.Set(html.UnescapeString(string(f[1])), html.UnescapeString(string(f[2])))
 	}
 	return fields, true
 }
 
 func pageMessage(page []byte, status int) string {
-	if m := aadstsRE.Find(page); m != nil {
+	if m := aadstsRE().Find(page); m != nil {
 		return html.UnescapeString(string(m))
 	}
 	return fmt.Sprintf("HTTP %d", status)

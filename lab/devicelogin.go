@@ -3,7 +3,6 @@ package lab
 import (
 	"crypto/rand"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -172,7 +171,7 @@ func (t *tenant) deviceByUserCode(typed string) *deviceGrant {
 	return nil
 }
 
-var deviceLoginTmpl = template.Must(template.New("devicelogin").Parse(`<!DOCTYPE html>
+var deviceLoginTmpl = lazyTemplate("devicelogin", `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Enter code - Contoso Lab (c7doctor lab)</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
 input{font-size:1.4rem;letter-spacing:.2rem;width:100%;padding:.4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}
@@ -192,7 +191,7 @@ input{font-size:1.4rem;letter-spacing:.2rem;width:100%;padding:.4rem}button{font
 {{end}}
 <p class="note">c7doctor lab: a stand-in for microsoft.com/devicelogin. Nothing here reaches Microsoft.</p>
 </body></html>
-`))
+`)
 
 type deviceLoginPage struct {
 	Done           bool
@@ -234,5 +233,5 @@ func (t *tenant) deviceLogin(rw http.ResponseWriter, r *http.Request) error {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.Header().Set("Cache-Control", "no-store, no-cache")
 	rw.WriteHeader(status)
-	return deviceLoginTmpl.Execute(rw, page)
+	return deviceLoginTmpl().Execute(rw, page)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -136,10 +135,10 @@ func (g *graph) batch(rw http.ResponseWriter, r *http.Request) int {
 }
 
 var (
-	byAppID       = regexp.MustCompile(`^/(applications|servicePrincipals)\(appId='([^']*)'\)$`)
-	assignedTo    = regexp.MustCompile(`^/servicePrincipals/([^/]+)/appRoleAssignedTo$`)
-	memberOf      = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf$`)
-	clientIDEq    = regexp.MustCompile(`^clientId eq '([^']*)'$`)
+	byAppID       = lazyRegexp(`^/(applications|servicePrincipals)\(appId='([^']*)'\)$`)
+	assignedTo    = lazyRegexp(`^/servicePrincipals/([^/]+)/appRoleAssignedTo$`)
+	memberOf      = lazyRegexp(`^/users/([^/]+)/transitiveMemberOf$`)
+	clientIDEq    = lazyRegexp(`^clientId eq '([^']*)'$`)
 	insufficient  = "Insufficient privileges to complete the operation."
 	graphNotFound = "Resource '%s' does not exist or one of its queried reference-property objects are not present."
 )
@@ -150,7 +149,7 @@ func (g *graph) get(path string, q url.Values) graphAnswer {
 		return graphErr(http.StatusForbidden, "Authorization_RequestDenied", insufficient)
 	}
 	d := g.w.dir
-	if m := byAppID.FindStringSubmatch(path); m != nil {
+	if m := byAppID().FindStringSubmatch(path); m != nil {
 		a := d.app(m[2])
 		if m[1] == "applications" {
 			if a == nil || a.firstParty {
@@ -164,7 +163,7 @@ func (g *graph) get(path string, q url.Values) graphAnswer {
 		return graphAnswer{http.StatusOK, servicePrincipalJSON(a)}
 	}
 	if path == "/oauth2PermissionGrants" {
-		m := clientIDEq.FindStringSubmatch(q.Get("$filter"))
+		m := clientIDEq().FindStringSubmatch(q.Get("$filter"))
 		if m == nil {
 			return graphErr(http.StatusBadRequest, "Request_UnsupportedQuery", "The lab's Graph filters permission grants by clientId only.")
 		}
@@ -176,7 +175,7 @@ func (g *graph) get(path string, q url.Values) graphAnswer {
 		}
 		return collection(list)
 	}
-	if m := assignedTo.FindStringSubmatch(path); m != nil {
+	if m := assignedTo().FindStringSubmatch(path); m != nil {
 		for _, a := range d.apps {
 			if a.hasSP && strings.EqualFold(a.spID, m[1]) {
 				list := []any{}
@@ -191,7 +190,7 @@ func (g *graph) get(path string, q url.Values) graphAnswer {
 		}
 		return graphErr(http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf(graphNotFound, m[1]))
 	}
-	if m := memberOf.FindStringSubmatch(path); m != nil {
+	if m := memberOf().FindStringSubmatch(path); m != nil {
 		for _, u := range g.w.Users {
 			if strings.EqualFold(u.OID, m[1]) {
 				return collection([]any{})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strings"
 	"sync"
@@ -264,12 +263,12 @@ func (t *tenant) keys(v2 bool) func(http.ResponseWriter, *http.Request) error {
 	}
 }
 
-var errorPageTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+var errorPageTmpl = lazyTemplate("error", `<!DOCTYPE html>
 <html><head><title>AADSTS{{.}} - Microsoft Entra (lab)</title></head>
 <body><h1>Error AADSTS{{.}}</h1>
 <p>This is the c7doctor lab's stand-in for login.microsoftonline.com/error. Look the code up in
 Microsoft's list of AADSTS error codes.</p></body></html>
-`))
+`)
 
 // errorPage is where error_uri points.
 func (t *tenant) errorPage(rw http.ResponseWriter, r *http.Request) error {
@@ -281,5 +280,5 @@ func (t *tenant) errorPage(rw http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return errorPageTmpl.Execute(rw, code)
+	return errorPageTmpl().Execute(rw, code)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,7 +32,7 @@ type codeGrant struct {
 	expires     time.Time
 }
 
-var signInTmpl = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
+var signInTmpl = lazyTemplate("signin", `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{if .Error}}Sign in error{{else}}Sign in to your account{{end}} - Contoso Lab (c7doctor lab)</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}.err{color:#a80000}.note{color:#555;font-size:.9rem}</style></head>
@@ -53,7 +52,7 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin:.8rem .5rem 0 0}.err{color:#a8
 {{end}}
 <p class="note">c7doctor lab: a stand-in for login.microsoftonline.com. Nothing here reaches Microsoft.</p>
 </body></html>
-`))
+`)
 
 type signInPage struct {
 	Error, Client, Scope              string
@@ -114,7 +113,7 @@ func (t *tenant) authorize(rw http.ResponseWriter, r *http.Request) error {
 		}
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 		rw.Header().Set("Cache-Control", "no-store, no-cache")
-		return signInTmpl.Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), Params: params})
+		return signInTmpl().Execute(rw, signInPage{Client: client.name, Scope: q.Get("scope"), Params: params})
 	}
 	if q.Get("action") != "accept" {
 		return back(badRequest("access_denied", 65004, "User declined to consent to access the app."))
@@ -158,7 +157,7 @@ func (t *tenant) signInError(rw http.ResponseWriter, e *entraError) error {
 		Error:   fmt.Sprintf("AADSTS%d: %s", e.aadsts, e.text),
 		TraceID: newGUID(), CorrelationID: newGUID(), Timestamp: time.Now().UTC().Format(entraTimestamp),
 	}
-	if err := signInTmpl.Execute(rw, page); err != nil {
+	if err := signInTmpl().Execute(rw, page); err != nil {
 		return err
 	}
 	return e

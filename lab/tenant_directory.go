@@ -3,7 +3,6 @@ package lab
 import (
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -157,7 +156,7 @@ type scopeRequest struct {
 	oidc         map[string]bool
 }
 
-var resourceScope = regexp.MustCompile(`^(api://)?([^/]+)/([^/]+)$`)
+var resourceScope = lazyRegexp(`^(api://)?([^/]+)/([^/]+)$`)
 
 // parseScopes reads a space-separated scope parameter as Entra does: every
 // non-OIDC scope must name one resource the directory holds and a scope it
@@ -173,7 +172,7 @@ func (t *tenant) parseScopes(raw string) (scopeRequest, *entraError) {
 			req.oidc[strings.ToLower(s)] = true
 			continue
 		}
-		m := resourceScope.FindStringSubmatch(s)
+		m := resourceScope().FindStringSubmatch(s)
 		if m == nil {
 			return req, errScopeInvalid(s)
 		}

@@ -3,7 +3,6 @@ package lab
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"time"
 )
 
@@ -203,6 +202,6 @@ func errMFARequired(resource, policyID string) *entraError {
 	return e
 }
 
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var guidPattern = lazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-func isGUID(s string) bool { return guidPattern.MatchString(s) }
+func isGUID(s string) bool { return guidPattern().MatchString(s) }

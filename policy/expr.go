@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -141,13 +140,13 @@ type NamedRef struct {
 	InExpr bool // inside a policy expression, where APIM does not substitute it
 }
 
-var namedRefRe = regexp.MustCompile(`\{\{\s*([A-Za-z0-9._~-]+)\s*\}\}`)
+var namedRefRe = lazyRegexp(`\{\{\s*([A-Za-z0-9._~-]+)\s*\}\}`)
 
 // NamedRefs lists the named-value references in a value.
 func (v Value) NamedRefs() []NamedRef {
 	var out []NamedRef
 	expr := v.IsExpr()
-	for _, m := range namedRefRe.FindAllStringSubmatchIndex(v.Text, -1) {
+	for _, m := range namedRefRe().FindAllStringSubmatchIndex(v.Text, -1) {
 		out = append(out, NamedRef{Name: v.Text[m[2]:m[3]], Off: v.Off(m[0]), InExpr: expr})
 	}
 	return out

@@ -158,8 +158,8 @@ func dedupe(in []Finding) []Finding {
 // unknown or its value is not available.
 func (l *linter) resolve(v Value) (string, bool) {
 	ok := true
-	s := namedRefRe.ReplaceAllStringFunc(v.Text, func(m string) string {
-		name := namedRefRe.FindStringSubmatch(m)[1]
+	s := namedRefRe().ReplaceAllStringFunc(v.Text, func(m string) string {
+		name := namedRefRe().FindStringSubmatch(m)[1]
 		nv, found := l.in.NamedValues[name]
 		if !found || !nv.Known {
 			ok = false

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -54,17 +53,17 @@ func errOrNil(e *parseError) error {
 	return e
 }
 
-var xmlEntityRef = regexp.MustCompile(`&(quot|lt|gt|amp|apos);`)
+var xmlEntityRef = lazyRegexp(`&(quot|lt|gt|amp|apos);`)
 
 func rawExprHasEntities(root *Node) bool {
 	found := false
 	walkNodes(root, func(n *Node) {
 		for _, a := range n.Attrs {
-			if a.Value.Raw && xmlEntityRef.MatchString(a.Value.Text) {
+			if a.Value.Raw && xmlEntityRef().MatchString(a.Value.Text) {
 				found = true
 			}
 		}
-		if n.Name == "" && n.Text.Raw && xmlEntityRef.MatchString(n.Text.Text) {
+		if n.Name == "" && n.Text.Raw && xmlEntityRef().MatchString(n.Text.Text) {
 			found = true
 		}
 	})
@@ -173,7 +172,7 @@ func (p *parser) name() string {
 
 // placeholderName matches the guide's template placeholders read as tags:
 // <your-tenant-id>, <gateway-app-id>, <your-apim-host> …
-var placeholderName = regexp.MustCompile(`^(your-[a-z0-9-]+|[a-z0-9-]+-(id|host|secret|name|guid))$`)
+var placeholderName = lazyRegexp(`^(your-[a-z0-9-]+|[a-z0-9-]+-(id|host|secret|name|guid))$`)
 
 func (p *parser) element() *Node {
 	start := p.i
@@ -182,7 +181,7 @@ func (p *parser) element() *Node {
 	if name == "" {
 		p.fail(start, "xml-not-well-formed", "expected an element name after '<'")
 	}
-	if placeholderName.MatchString(name) || strings.HasPrefix(p.src[start:], "<your ") {
+	if placeholderName().MatchString(name) || strings.HasPrefix(p.src[start:], "<your ") {
 		p.fail(start, "template-placeholder", "template placeholder <%s> left in the document", name)
 	}
 	if p.depth++; p.depth > maxDepth {

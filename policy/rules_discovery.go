@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -88,8 +87,8 @@ func (l *linter) bodyJSON(r *response) {
 	if v.IsExpr() || r.body.AttrText("template") != "" || !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
 		return
 	}
-	resolved := namedRefRe.ReplaceAllStringFunc(v.Text, func(m string) string {
-		if nv, ok := l.in.NamedValues[namedRefRe.FindStringSubmatch(m)[1]]; ok && nv.Known {
+	resolved := namedRefRe().ReplaceAllStringFunc(v.Text, func(m string) string {
+		if nv, ok := l.in.NamedValues[namedRefRe().FindStringSubmatch(m)[1]]; ok && nv.Known {
 			return nv.Value
 		}
 		return "named-value"
@@ -198,7 +197,7 @@ func coversEndpoint(resource, endpoint string) bool {
 	return r == endpoint || strings.HasPrefix(endpoint, r+"/")
 }
 
-var doubledQueryRe = regexp.MustCompile(`authorize\?("\s*\+|\{)[^;]*QueryString`)
+var doubledQueryRe = lazyRegexp(`authorize\?("\s*\+|\{)[^;]*QueryString`)
 
 func (l *linter) authorize(r *response) {
 	c := r.location.Child("value")
@@ -210,9 +209,9 @@ func (l *linter) authorize(r *response) {
 	switch {
 	case !strings.Contains(text, "/oauth2/v2.0/authorize"):
 		l.at("authorize-location", r.p, r.location, "Location does not go to /oauth2/v2.0/authorize")
-	case multiTenantRe.MatchString(text):
+	case multiTenantRe().MatchString(text):
 		l.at("authorize-location", r.p, r.location, "Location goes to a multi-tenant endpoint; the apps are single-tenant")
-	case doubledQueryRe.MatchString(text):
+	case doubledQueryRe().MatchString(text):
 		l.at("authorize-location", r.p, r.location, "QueryString already starts with \"?\": the redirect has two")
 	}
 	if strings.Contains(text, "QueryString") && !strings.Contains(text, `"resource"`) {

@@ -1,17 +1,16 @@
 package policy
 
 import (
-	"regexp"
 	"strings"
 )
 
 // placeholderText matches the guide's placeholders once decoded into text.
-var placeholderText = regexp.MustCompile(`<(your[- ][a-z0-9 -]+|[a-z0-9-]+-(id|host|secret|guid)|tid)>`)
+var placeholderText = lazyRegexp(`<(your[- ][a-z0-9 -]+|[a-z0-9-]+-(id|host|secret|guid)|tid)>`)
 
 // document runs the rules that look at one document on its own.
 func (l *linter) document(d *Document) {
 	eachValue(d.Root, func(n *Node, v Value) {
-		for _, m := range placeholderText.FindAllStringIndex(v.Text, -1) {
+		for _, m := range placeholderText().FindAllStringIndex(v.Text, -1) {
 			l.add("template-placeholder", d, v.Off(m[0]), "", "template placeholder %s left in <%s>", v.Text[m[0]:m[1]], n.Name)
 		}
 		for _, ref := range v.NamedRefs() {

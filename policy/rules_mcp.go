@@ -2,7 +2,6 @@ package policy
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,8 +79,8 @@ func (r *mcpRoute) anchor() *Node {
 	return r.sectionOrRoot("inbound")
 }
 
-var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-var domainRe = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+var guidRe = lazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var domainRe = lazyRegexp(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 
 func (l *linter) tokenValidation(r *mcpRoute) {
 	v := r.validate
@@ -95,7 +94,7 @@ func (l *linter) tokenValidation(r *mcpRoute) {
 	tenant, _ := v.Attr("tenant-id")
 	if strings.TrimSpace(tenant.Text) == "" {
 		l.at("token-validation-tenant", r.p, v, "validate-azure-ad-token has no tenant-id")
-	} else if t, ok := l.resolve(tenant); ok && !tenant.IsExpr() && !guidRe.MatchString(t) && !domainRe.MatchString(t) {
+	} else if t, ok := l.resolve(tenant); ok && !tenant.IsExpr() && !guidRe().MatchString(t) && !domainRe().MatchString(t) {
 		l.at("token-validation-tenant", r.p, v, "tenant-id %q is neither a tenant GUID nor a domain", t)
 	}
 	var auds []*Node
@@ -155,7 +154,7 @@ func (l *linter) oboScopeApp(r *mcpRoute) string {
 		return ""
 	}
 	seg := text[i:min(len(text), i+200)]
-	if m := varRefRe.FindStringSubmatch(seg); m != nil {
+	if m := varRefRe().FindStringSubmatch(seg); m != nil {
 		if src := l.varSource(r.p, m[1]); src != nil {
 			if v, ok := l.resolve(src.value()); ok && !src.value().IsExpr() {
 				return strings.TrimSpace(v)
@@ -166,15 +165,15 @@ func (l *linter) oboScopeApp(r *mcpRoute) string {
 }
 
 // multiTenantRe matches Entra's endpoints for more than one tenant.
-var multiTenantRe = regexp.MustCompile(`/(common|organizations|consumers)/`)
+var multiTenantRe = lazyRegexp(`/(common|organizations|consumers)/`)
 
 // tokenURLTenantRe finds the tenant segment of a token endpoint, written
 // out or as a variable: …/<tenant>/oauth2/… or …/" + (string)context.Variables["t"] + "/oauth2/…
-var tokenURLTenantRe = regexp.MustCompile(`https://[^/"]+/(?:([^/"+ ]+)|"\s*\+\s*([^+]+?)\s*\+\s*")/oauth2/`)
+var tokenURLTenantRe = lazyRegexp(`https://[^/"]+/(?:([^/"+ ]+)|"\s*\+\s*([^+]+?)\s*\+\s*")/oauth2/`)
 
 // tenantOfURL is the tenant an OBO token endpoint names, when it can be told.
 func (l *linter) tenantOfURL(p *Pipeline, v Value) string {
-	m := tokenURLTenantRe.FindStringSubmatch(v.Text)
+	m := tokenURLTenantRe().FindStringSubmatch(v.Text)
 	switch {
 	case m == nil:
 		return ""
@@ -185,7 +184,7 @@ func (l *linter) tenantOfURL(p *Pipeline, v Value) string {
 		}
 		return t
 	}
-	ref := varRefRe.FindStringSubmatch(m[2])
+	ref := varRefRe().FindStringSubmatch(m[2])
 	if ref == nil {
 		return ""
 	}
@@ -216,7 +215,7 @@ func (l *linter) validatedTenant(r *mcpRoute) string {
 	return strings.TrimSpace(t)
 }
 
-var varRefRe = regexp.MustCompile(`Variables(?:\[\s*"|\.GetValueOrDefault(?:<[^>]*>)?\(\s*")([^"]+)"`)
+var varRefRe = lazyRegexp(`Variables(?:\[\s*"|\.GetValueOrDefault(?:<[^>]*>)?\(\s*")([^"]+)"`)
 
 // varSet is a set-variable statement.
 type varSet struct{ n *Node }
@@ -257,7 +256,7 @@ func (l *linter) oboExchange(r *mcpRoute) {
 		switch {
 		case !strings.Contains(u, "/oauth2/v2.0/token"):
 			l.at("obo-endpoint", r.p, su, "the OBO request does not go to /oauth2/v2.0/token")
-		case multiTenantRe.MatchString(u):
+		case multiTenantRe().MatchString(u):
 			l.at("obo-endpoint", r.p, su, "the OBO request goes to a multi-tenant endpoint, not the tenant's own")
 		default:
 			if url, validated := l.tenantOfURL(r.p, su.Content()), l.validatedTenant(r); url != "" && validated != "" && !strings.EqualFold(url, validated) {
@@ -329,9 +328,9 @@ func (r *mcpRoute) guarded(i int, ok func(cond string) bool) bool {
 	return false
 }
 
-var userClaimRe = regexp.MustCompile(`"(oid|sub|http://schemas\.microsoft\.com/identity/claims/objectidentifier)"`)
-var tenantClaimRe = regexp.MustCompile(`"(tid|http://schemas\.microsoft\.com/identity/claims/tenantid)"`)
-var emptyDefaultRe = regexp.MustCompile(`GetValueOrDefault\(\s*"(oid|sub)"\s*(,\s*""\s*)?\)`)
+var userClaimRe = lazyRegexp(`"(oid|sub|http://schemas\.microsoft\.com/identity/claims/objectidentifier)"`)
+var tenantClaimRe = lazyRegexp(`"(tid|http://schemas\.microsoft\.com/identity/claims/tenantid)"`)
+var emptyDefaultRe = lazyRegexp(`GetValueOrDefault\(\s*"(oid|sub)"\s*(,\s*""\s*)?\)`)
 
 func (l *linter) oboCache(r *mcpRoute) {
 	var store *Node
@@ -356,19 +355,19 @@ func (l *linter) oboCache(r *mcpRoute) {
 		return
 	}
 	key := keyed.AttrText("key")
-	text, vars := key, varRefRe.FindAllStringSubmatch(key, -1)
+	text, vars := key, varRefRe().FindAllStringSubmatch(key, -1)
 	for _, m := range vars {
 		if src := l.varSource(r.p, m[1]); src != nil {
 			text += "\n" + src.value().Text
 		}
 	}
 	switch {
-	case !userClaimRe.MatchString(text):
+	case !userClaimRe().MatchString(text):
 		l.at("cache-key-user", r.p, keyed, "cache key %q is the same for every user", key)
-	case !tenantClaimRe.MatchString(text):
+	case !tenantClaimRe().MatchString(text):
 		l.at("cache-key-tenant", r.p, keyed, "cache key is built from the oid claim alone")
 	}
-	if emptyDefaultRe.MatchString(text) && !l.emptyGuarded(r, vars) {
+	if emptyDefaultRe().MatchString(text) && !l.emptyGuarded(r, vars) {
 		l.at("cache-key-empty", r.p, keyed, "the user id defaults to \"\" and nothing refuses a request without one")
 	}
 	if store == nil {
@@ -406,12 +405,12 @@ func (l *linter) emptyGuarded(r *mcpRoute, vars [][]string) bool {
 	return false
 }
 
-var bearerCaseRe = regexp.MustCompile(`StartsWith\(\s*"Bearer ?"\s*\)`)
+var bearerCaseRe = lazyRegexp(`StartsWith\(\s*"Bearer ?"\s*\)`)
 
 func (l *linter) forwarding(r *mcpRoute) {
 	for _, s := range r.p.All() {
 		eachValue(s.N, func(_ *Node, v Value) {
-			for _, m := range bearerCaseRe.FindAllStringIndex(v.Text, -1) {
+			for _, m := range bearerCaseRe().FindAllStringIndex(v.Text, -1) {
 				l.add("bearer-case-sensitive", s.N.Doc, v.Off(m[0]), r.p.Name, "%s misses \"bearer \" and \"BEARER \"", v.Text[m[0]:m[1]])
 			}
 		})
@@ -477,7 +476,7 @@ func (r *mcpRoute) oboTokenVars() []string {
 }
 
 func refersToAny(expr string, vars []string) bool {
-	for _, m := range varRefRe.FindAllStringSubmatch(expr, -1) {
+	for _, m := range varRefRe().FindAllStringSubmatch(expr, -1) {
 		for _, v := range vars {
 			if m[1] == v {
 				return true
@@ -487,7 +486,7 @@ func refersToAny(expr string, vars []string) bool {
 	return false
 }
 
-var resourceMetadataRe = regexp.MustCompile(`resource_metadata\s*=\s*"([^"]*)"`)
+var resourceMetadataRe = lazyRegexp(`resource_metadata\s*=\s*"([^"]*)"`)
 
 func (l *linter) challenge(r *mcpRoute) {
 	var hdr *Node
@@ -503,7 +502,7 @@ func (l *linter) challenge(r *mcpRoute) {
 	} else {
 		val := hdr.Child("value").Content()
 		text, _ := l.resolve(val)
-		if m := resourceMetadataRe.FindStringSubmatch(text); m == nil {
+		if m := resourceMetadataRe().FindStringSubmatch(text); m == nil {
 			l.at("challenge-header-origin", r.p, hdr, "resource_metadata is not a quoted URL")
 		} else if u, err := url.Parse(m[1]); err != nil || u.Scheme != "https" || u.Host == "" {
 			l.at("challenge-header-origin", r.p, hdr, "resource_metadata %q is not an absolute https URL", m[1])
