@@ -69,14 +69,8 @@ inspector_version="$(node "$inspector" --cli --version 2>/dev/null | tail -1)"
 # --- build: stripped, as released -------------------------------------------
 say "building c7doctor (-trimpath -ldflags=\"-s -w\")"
 bin="$work/c7doctor"
-(cd "$repo" && go build -trimpath -ldflags="-s -w" -o "$bin" .)
-(cd "$repo" && go build -o "$work/measure" ./bench/measure)
-# The floor any Go program starts from on this machine, for the start-up figure.
-mkdir -p "$work/empty"
-printf 'package main\n\nfunc main() {}\n' >"$work/empty/main.go"
-(cd "$work/empty" && GOFLAGS='' go build -trimpath -ldflags="-s -w" -o "$work/empty-go" main.go)
-# And the floor of a program that links what c7doctor links and does nothing.
-bash "$bench_dir/reference.sh" "$work/reference"
+# With the floors of the start-up figure: an empty Go program and the reference.
+bash "$bench_dir/build.sh" "$work"
 binary_bytes="$(stat -c %s "$bin")"
 version_line="$("$bin" version)"
 commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"

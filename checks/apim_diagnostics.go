@@ -30,6 +30,11 @@ func runAPIMDiagnostics(ctx context.Context, env *Env, r *Result) {
 		var ae *azure.Error
 		apiUnread = apiUnread || (errors.As(err, &ae) && strings.HasSuffix(ae.Op, " of "+api))
 	}
+	if snap.APIsErr != nil && len(snap.APIs) == 0 {
+		// The API-level diagnostics are read per listed API: none were.
+		partial(r, "the MCP API's own diagnostics (the APIs could not be listed)", snap.APIsErr)
+		apiUnread = true
+	}
 	if len(diags.Errs) > 0 && len(diags.Settings) == 0 {
 		r.Skip("the diagnostics could not be read")
 		return

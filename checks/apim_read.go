@@ -133,5 +133,5 @@ func readFailure(err error) (id, why string) {
 // partial records a part of the instance that could not be read: the check
 // says so and judges what it has, never warning for want of access.
 func partial(r *Result, what string, err error) {
-	r.Find("arm-partial-read", fmt.Sprintf("Could not read %s: %s.", what, strings.TrimPrefix(err.Error(), "azure: ")), WithSeverity(report.Info))
+	r.Find("arm-partial-read", sentence(fmt.Sprintf("Could not read %s: %s", what, strings.TrimPrefix(err.Error(), "azure: "))), WithSeverity(report.Info))
 }

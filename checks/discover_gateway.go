@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,30 +23,17 @@ type GatewayFacts struct {
 	Notes         []string // what was read, or why not
 }
 
-type prmDoc struct {
-	Resource             string   `json:"resource"`
-	AuthorizationServers []string `json:"authorization_servers"`
-	ScopesSupported      []string `json:"scopes_supported"`
-}
-
-type asDoc struct {
-	Issuer          string   `json:"issuer"`
-	JWKSURI         string   `json:"jwks_uri"`
-	ScopesSupported []string `json:"scopes_supported"`
-}
-
 // DiscoverGateway reads the PRM (RFC 9728), the authorization server
 // metadata it names (RFC 8414, then OpenID fallbacks) and, when those do not
 // name the tenant, where /authorize redirects: the documents the guide's
 // Part 5 sets up. Every read is bounded in size and time.
 func DiscoverGateway(ctx context.Context, client *wire.Client, origin, apiPath string) GatewayFacts {
 	var f GatewayFacts
-	var prm prmDoc
-	prmURLs := []string{
-		origin + "/.well-known/oauth-protected-resource/" + strings.Trim(apiPath, "/") + "/mcp",
-		origin + "/.well-known/oauth-protected-resource",
-	}
-	prmURL, err := fetchFirst(ctx, client, prmURLs, &prm)
+	var prm *ProtectedResourceMetadata
+	prmURL, err := fetchFirst(ctx, client, prmWellKnown(origin, origin+"/"+strings.Trim(apiPath, "/")+"/mcp"), func(b []byte) (err error) {
+		prm, err = ParsePRM(b)
+		return err
+	})
 	var issuers []string
 	if err != nil {
 		f.Notes = append(f.Notes, "no protected resource metadata: "+err.Error())
@@ -64,9 +50,12 @@ func DiscoverGateway(ctx context.Context, client *wire.Client, origin, apiPath s
 			issuers = []string{origin}
 		}
 	}
-	var as asDoc
+	var as *ASMetadata
 	asURLs, _ := ASMetadataURLs(issuers[0])
-	asURL, err := fetchFirst(ctx, client, asURLs, &as)
+	asURL, err := fetchFirst(ctx, client, asURLs, func(b []byte) (err error) {
+		as, err = ParseASMetadata(b)
+		return err
+	})
 	if err != nil {
 		f.Notes = append(f.Notes, "no authorization server metadata: "+err.Error())
 	} else {
@@ -92,16 +81,16 @@ func DiscoverGateway(ctx context.Context, client *wire.Client, origin, apiPath s
 	return f
 }
 
-// fetchFirst GETs each URL in turn and decodes the first JSON object that
+// fetchFirst GETs each URL in turn and parses the first document that
 // answers 200.
-func fetchFirst(ctx context.Context, client *wire.Client, urls []string, into any) (string, error) {
+func fetchFirst(ctx context.Context, client *wire.Client, urls []string, parse func([]byte) error) (string, error) {
 	var last error = fmt.Errorf("no URL to read")
 	for _, u := range urls {
 		if _, problem := judgeURL(u); problem != "" {
 			last = fmt.Errorf("%s: %s", u, problem)
 			continue
 		}
-		resp, err := client.Get(ctx, u, "application/json", wire.MetadataLimit)
+		resp, err := getMetadata(ctx, client, u)
 		if err != nil {
 			last = err
 			continue
@@ -114,8 +103,8 @@ func fetchFirst(ctx context.Context, client *wire.Client, urls []string, into an
 			last = fmt.Errorf("%s: larger than %d bytes", u, wire.MetadataLimit)
 			continue
 		}
-		if err := json.Unmarshal(resp.Body, into); err != nil {
-			last = fmt.Errorf("%s: not a JSON object: %w", u, err)
+		if err := parse(resp.Body); err != nil {
+			last = fmt.Errorf("%s: %w", u, err)
 			continue
 		}
 		return u, nil
@@ -133,11 +122,11 @@ func appIDFromScopes(scopes []string) string {
 		if !ok {
 			continue
 		}
-		id, scope, _ := strings.Cut(rest, "/")
+		id, _, _ := strings.Cut(rest, "/")
 		if !auth.IsGUID(id) {
 			continue
 		}
-		if scope == "Mcp.Gateway.Access" {
+		if gatewayScopePattern.MatchString(s) {
 			return strings.ToLower(id)
 		}
 		if found == "" {

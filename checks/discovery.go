@@ -97,7 +97,11 @@ func durationText(d time.Duration) string {
 
 // fetchMetadata fetches a metadata document: GET, JSON wanted, no credentials.
 func fetchMetadata(ctx context.Context, env *Env, rawURL string) (*wire.Response, error) {
-	return env.HTTP.Get(ctx, rawURL, "application/json", wire.MetadataLimit)
+	return getMetadata(ctx, env.HTTP, rawURL)
+}
+
+func getMetadata(ctx context.Context, client *wire.Client, rawURL string) (*wire.Response, error) {
+	return client.Get(ctx, rawURL, "application/json", wire.MetadataLimit)
 }
 
 // reportNoAnswer reports a request that got no answer. On the gateway's

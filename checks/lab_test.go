@@ -52,6 +52,14 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 	if tweak != nil {
 		tweak(cfg)
 	}
+	env := labEnv(t, w, cfg, stderr)
+	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
+}
+
+// labEnv is the Env of a run against the lab with cfg, reading the
+// configuration with the lab's reader, as `c7doctor run --lab` has it.
+func labEnv(t testing.TB, w *lab.World, cfg *Config, stderr io.Writer) *Env {
+	t.Helper()
 	red := wire.NewRedactor()
 	red.Secret(cfg.GatewaySecret, w.ReaderSecret)
 	client, err := wire.New(wire.Options{Timeout: cfg.Timeout, RootCAs: w.CertPool, Redactor: red, GatewayOrigin: cfg.Gateway, AuthOrigins: []string{cfg.Upstream, w.ARMEndpoint, w.GraphURL}})
@@ -61,14 +69,13 @@ func runOnWorld(t *testing.T, ctx context.Context, w *lab.World, sel Selection, 
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	env := &Env{
+	return &Env{
 		Config: cfg, HTTP: client, State: &State{}, Now: time.Now, ARM: labARM(t, w, client, cfg), Graph: labGraph(t, w, client, cfg),
 		Target: &report.Target{Gateway: cfg.Gateway, MCPEndpoint: cfg.MCPEndpoint(), Tenant: cfg.Tenant,
 			GatewayAppID: cfg.GatewayAppID, MCPAPIAppID: cfg.MCPAPIAppID},
 		Stderr:      red.Writer(stderr),
 		OpenBrowser: w.Browser, // the lab's person at a browser, as run --lab has it
 	}
-	return &labRun{World: w, Env: env, Report: Run(ctx, env, All, sel)}
 }
 
 // labConfig is the Config of a run with the lab's settings and c7doctor's
@@ -130,14 +137,14 @@ func findingIDs(rep *report.Report, check string) []string {
 
 // labARM is the lab's management plane read as `run --lab` reads it: the
 // reader service principal's client-secret credential on the run's client.
-func labARM(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
+func labARM(t testing.TB, w *lab.World, client *wire.Client, cfg *Config) APIMReader {
 	t.Helper()
 	cred, o := labCredential(t, w, client, cfg)
 	return azure.NewReader(cred, o)
 }
 
 // labGraph reads the lab's Graph stand-in with the same credential.
-func labGraph(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) GraphReader {
+func labGraph(t testing.TB, w *lab.World, client *wire.Client, cfg *Config) GraphReader {
 	t.Helper()
 	cred, o := labCredential(t, w, client, cfg)
 	g, err := azure.NewGraph(cred, o)
@@ -148,7 +155,7 @@ func labGraph(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) Grap
 }
 
 // labCredential is the lab's reader service principal, as run --lab signs in.
-func labCredential(t *testing.T, w *lab.World, client *wire.Client, cfg *Config) (azcore.TokenCredential, azure.Options) {
+func labCredential(t testing.TB, w *lab.World, client *wire.Client, cfg *Config) (azcore.TokenCredential, azure.Options) {
 	t.Helper()
 	o := azure.Options{Transport: client.HTTPClient(), TryTimeout: cfg.Timeout, Cloud: azure.Cloud{
 		AuthorityHost: w.AuthorityHost, ARMEndpoint: w.ARMEndpoint, ARMAudience: azure.Clouds[0].ARMAudience, GraphEndpoint: w.GraphURL,

@@ -7,14 +7,13 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/c7doctor/c7doctor/auth"
 	"github.com/c7doctor/c7doctor/wire"
 )
 
 // gatewayScopePattern is the Gateway app's scope in its default App ID URI
 // form, api://<client-id>/Mcp.Gateway.Access (guide Part 2 Step 2).
 var gatewayScopePattern = wire.NewLazyRegexp(`(?i)^api://([^/\s]+)/Mcp\.Gateway\.Access$`)
-
-var discoveryGUID = wire.NewLazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // prmCandidate is one URL an MCP client may read the metadata from.
 type prmCandidate struct {
@@ -114,12 +113,6 @@ const (
 )
 
 func prmCandidates(env *Env) []*prmCandidate {
-	ep := discoveryEndpoint(env)
-	origin := probedOrigin(env)
-	path := ""
-	if u, err := url.Parse(ep); err == nil {
-		path = strings.TrimRight(u.EscapedPath(), "/")
-	}
 	var out []*prmCandidate
 	add := func(u, why string) {
 		for _, c := range out {
@@ -132,11 +125,27 @@ func prmCandidates(env *Env) []*prmCandidate {
 	if ru := env.State.Discovery.ResourceMetadataURL; ru != "" {
 		add(ru, whyChallenge)
 	}
-	if path != "" {
-		add(origin+"/.well-known/oauth-protected-resource"+path, whyPathInserted)
+	wellKnown := prmWellKnown(probedOrigin(env), discoveryEndpoint(env))
+	if len(wellKnown) == 2 {
+		add(wellKnown[0], whyPathInserted)
 	}
-	add(origin+"/.well-known/oauth-protected-resource", whyRoot)
+	add(wellKnown[len(wellKnown)-1], whyRoot)
 	return out
+}
+
+// prmWellKnown are the well-known URLs of an endpoint's protected resource
+// metadata (RFC 9728 §3.1) on origin: the endpoint's path inserted, then
+// the root.
+func prmWellKnown(origin, endpoint string) []string {
+	path := ""
+	if u, err := url.Parse(endpoint); err == nil {
+		path = strings.TrimRight(u.EscapedPath(), "/")
+	}
+	root := origin + "/.well-known/oauth-protected-resource"
+	if path == "" {
+		return []string{root}
+	}
+	return []string{root + path, root}
 }
 
 // reportNoPRM explains why no candidate served the metadata.
@@ -262,7 +271,7 @@ func judgePRMScopes(env *Env, r *Result, doc *ProtectedResourceMetadata) {
 	cfg := env.Config
 	if cfg.GatewayAppID == "" {
 		switch {
-		case len(apps) == 1 && discoveryGUID.MatchString(apps[0]):
+		case len(apps) == 1 && auth.IsGUID(apps[0]):
 			env.Infer("gateway_app_id", strings.ToLower(apps[0]))
 			env.State.Discovery.GatewayAppInferredFrom = "the protected resource metadata's scopes_supported"
 			r.Evidence("gateway_app_id", strings.ToLower(apps[0])+" (inferred from scopes_supported)")

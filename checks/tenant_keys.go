@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -13,14 +14,6 @@ import (
 
 	"github.com/c7doctor/c7doctor/auth"
 )
-
-// tenantDiscovery is what c7doctor reads of a tenant's v2 OpenID configuration.
-type tenantDiscovery struct {
-	URL     string
-	Issuer  string
-	JWKSURI string
-	GUID    string // from the issuer
-}
 
 // runTenantKeys reads the tenant's v2 OpenID configuration and signing
 // keys, resolves a tenant given as a domain to its GUID, and compares the
@@ -44,7 +37,7 @@ func runTenantKeys(ctx context.Context, env *Env, r *Result) {
 	st.TenantGUID, st.Issuer, st.JWKSURI = disc.GUID, disc.Issuer, disc.JWKSURI
 	r.Evidence("issuer", disc.Issuer)
 	if !strings.EqualFold(given, disc.GUID) {
-		if discoveryGUID.MatchString(given) {
+		if auth.IsGUID(given) {
 			r.Find("tenant-issuer-mismatch", fmt.Sprintf("The discovery document of tenant %s names issuer %s, another tenant.", given, disc.Issuer))
 			return
 		}
@@ -70,50 +63,50 @@ type tenantFailure struct {
 	url        string
 }
 
-// fetchTenantDiscovery reads <authority>/<tenant>/v2.0/.well-known/openid-configuration.
-func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*tenantDiscovery, *wire.Response, *tenantFailure) {
+// fetchTenantDiscovery reads the tenant's v2 OpenID configuration through
+// auth, and says what is wrong with it as a catalog finding.
+func fetchTenantDiscovery(ctx context.Context, env *Env, tenant string) (*auth.TenantConfig, *wire.Response, *tenantFailure) {
 	authority := strings.TrimRight(env.Config.AuthorityHost, "/")
-	u := authority + "/" + url.PathEscape(tenant) + "/v2.0/.well-known/openid-configuration"
-	resp, err := fetchMetadata(ctx, env, u)
-	if err != nil {
-		return nil, nil, &tenantFailure{noAnswer: err, url: u}
+	d, err := auth.TenantConfiguration(ctx, env.HTTP, authority, tenant)
+	var fe *auth.FetchError
+	var ie *auth.IssuerError
+	switch {
+	case err == nil && d.JWKSURI == "":
+		return nil, d.Response, &tenantFailure{id: "tenant-discovery-invalid", detail: fmt.Sprintf("%s has no usable jwks_uri.", d.URL), url: d.URL}
+	case err == nil:
+		return d, d.Response, nil
+	case errors.As(err, &ie):
+		detail := fmt.Sprintf("%s names issuer %q, not %s/<tenant-guid>/v2.0.", ie.URL, ie.Issuer, authority)
+		if ie.OffAuthority {
+			detail = fmt.Sprintf("%s names issuer %q, not one on %s.", ie.URL, ie.Issuer, authority)
+		}
+		return nil, ie.Response, &tenantFailure{id: "tenant-issuer-mismatch", detail: detail, url: ie.URL}
+	case !errors.As(err, &fe):
+		return nil, nil, &tenantFailure{noAnswer: err, url: authority + "/" + url.PathEscape(tenant) + "/v2.0/.well-known/openid-configuration"}
+	case fe.Response == nil:
+		return nil, nil, &tenantFailure{noAnswer: fe.Err, url: fe.URL}
 	}
-	fail := func(id, format string, args ...any) (*tenantDiscovery, *wire.Response, *tenantFailure) {
-		return nil, resp, &tenantFailure{id: id, detail: fmt.Sprintf(format, args...), url: u}
-	}
-	if resp.StatusCode != 200 {
+	resp, u := fe.Response, fe.URL
+	fail := &tenantFailure{id: "tenant-discovery-invalid", url: u}
+	switch fe.Problem {
+	case auth.BadStatus:
 		if e, ok := entraShaped(resp.Body, resp.StatusCode); ok && EntraFinding("tenant-keys", e, env.Config) != "" {
-			return nil, resp, &tenantFailure{id: EntraFinding("tenant-keys", e, env.Config), url: u,
-				detail: fmt.Sprintf("Entra does not know tenant %q: %s", tenant, e.Message()),
-				opts:   []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}}
+			fail.id = EntraFinding("tenant-keys", e, env.Config)
+			fail.detail = fmt.Sprintf("Entra does not know tenant %q: %s", tenant, e.Message())
+			fail.opts = []FindingOption{WithEntra(e.Codes, e.TraceID, e.CorrelationID)}
+		} else {
+			fail.detail = fmt.Sprintf("GET %s answered %s with %s.", u, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated))
 		}
-		return fail("tenant-discovery-invalid", "GET %s answered %s with %s.", u, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated))
-	}
-	obj, err := metaObject(resp.Body)
-	if err != nil {
-		return fail("tenant-discovery-invalid", "%s: %v%s", u, err, cutNote(resp))
-	}
-	d := &tenantDiscovery{URL: u}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"issuer", &d.Issuer}, {"jwks_uri", &d.JWKSURI}} {
-		v, _, err := metaString(obj, f.name)
-		if err != nil || v == "" {
-			return fail("tenant-discovery-invalid", "%s has no usable %s.", u, f.name)
+	case auth.NotJSON:
+		_, why := metaObject(resp.Body)
+		if why == nil {
+			why = fe.Err
 		}
-		*f.dst = v
+		fail.detail = fmt.Sprintf("%s: %v%s", u, why, cutNote(resp))
+	default:
+		fail.detail = fmt.Sprintf("%s has no usable issuer.", u)
 	}
-	iu, problem := judgeURL(d.Issuer)
-	if problem != "" || !wire.SameOrigin(iu, authority) {
-		return fail("tenant-issuer-mismatch", "%s names issuer %q, not one on %s.", u, d.Issuer, authority)
-	}
-	guid, rest := entraTenantSegment(iu)
-	if !discoveryGUID.MatchString(guid) || rest != "/v2.0" {
-		return fail("tenant-issuer-mismatch", "%s names issuer %q, not %s/<tenant-guid>/v2.0.", u, d.Issuer, authority)
-	}
-	d.GUID = strings.ToLower(guid)
-	return d, resp, nil
+	return nil, resp, fail
 }
 
 // tenantJWK is the part of a JSON Web Key that decides whether it verifies RS256.
@@ -128,7 +121,7 @@ type tenantJWK struct {
 
 // fetchTenantKeys reads the JWKS and keeps its raw bytes for the token
 // checks when at least one key can verify an RS256 signature.
-func fetchTenantKeys(ctx context.Context, env *Env, r *Result, d *tenantDiscovery) {
+func fetchTenantKeys(ctx context.Context, env *Env, r *Result, d *auth.TenantConfig) {
 	authority := strings.TrimRight(env.Config.AuthorityHost, "/")
 	r.Evidence("jwks_uri", d.JWKSURI)
 	ju, problem := judgeURL(d.JWKSURI)
@@ -136,16 +129,22 @@ func fetchTenantKeys(ctx context.Context, env *Env, r *Result, d *tenantDiscover
 		r.Find("tenant-jwks-invalid", fmt.Sprintf("The tenant's jwks_uri %q is not on %s.", d.JWKSURI, authority))
 		return
 	}
-	resp, err := fetchMetadata(ctx, env, d.JWKSURI)
-	if err != nil {
+	keys, err := auth.FetchKeys(ctx, env.HTTP, d.JWKSURI)
+	var fe *auth.FetchError
+	if err != nil && (!errors.As(err, &fe) || fe.Response == nil) {
+		if fe != nil {
+			err = fe.Err
+		}
 		reportNoAnswer(r, env, "GET the tenant's signing keys", d.JWKSURI, err, "authority-unreachable")
 		return
 	}
-	recordExchange(r, "jwks_", resp)
-	if resp.StatusCode != 200 {
-		r.Find("tenant-jwks-invalid", fmt.Sprintf("GET %s answered %s with %s.", d.JWKSURI, httpStatus(resp.StatusCode), bodyDescription(resp.ContentType(), resp.Body, resp.Truncated)))
+	if err != nil {
+		recordExchange(r, "jwks_", fe.Response)
+		r.Find("tenant-jwks-invalid", fmt.Sprintf("GET %s answered %s with %s.", d.JWKSURI, httpStatus(fe.Response.StatusCode), bodyDescription(fe.Response.ContentType(), fe.Response.Body, fe.Response.Truncated)))
 		return
 	}
+	resp := keys.Response
+	recordExchange(r, "jwks_", resp)
 	usable, total, kids, err := usableRS256Keys(resp.Body)
 	if err != nil {
 		r.Find("tenant-jwks-invalid", fmt.Sprintf("%s: %v%s", d.JWKSURI, err, cutNote(resp)))
@@ -208,7 +207,7 @@ func compareSeenTenants(ctx context.Context, env *Env, r *Result, guid string) {
 	resolved := map[string]string{}
 	for _, seen := range env.State.Discovery.TenantSources {
 		g := strings.ToLower(seen.Tenant)
-		if !discoveryGUID.MatchString(g) {
+		if !auth.IsGUID(g) {
 			if v, ok := resolved[g]; ok {
 				g = v
 			} else if len(resolved) < 3 {
