@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -129,17 +128,6 @@ func reportNoAnswer(r *Result, env *Env, what, rawURL string, err error, elsewhe
 	}
 }
 
-// loopbackHost reports whether plain http is acceptable for the URL's host:
-// only on the loopback interface (tests, a local Context7).
-func loopbackHost(u *url.URL) bool {
-	h := u.Hostname()
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 // judgeURL says what is wrong with a URL the gateway published, "" when it
 // is an absolute https URL (http only on loopback) without a fragment.
 func judgeURL(raw string) (*url.URL, string) {
@@ -153,7 +141,7 @@ func judgeURL(raw string) (*url.URL, string) {
 	switch {
 	case !u.IsAbs() || u.Host == "":
 		return u, "it is not an absolute URL"
-	case strings.EqualFold(u.Scheme, "http") && loopbackHost(u):
+	case strings.EqualFold(u.Scheme, "http") && wire.IsLoopback(u.Hostname()):
 	case !strings.EqualFold(u.Scheme, "https"):
 		return u, fmt.Sprintf("its scheme is %q, not https", u.Scheme)
 	}
