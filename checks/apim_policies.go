@@ -38,6 +38,9 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 	data := NewCommandData(env.Config)
 	for _, f := range res.Findings {
 		r.Find(f.Rule, li.Detail(f), WithCommands(li.Commands(data, f.Path)...))
+		if t, ok := policyFindingTopic(snap, f); ok {
+			noteCause(r, policyKey(li, t, f))
+		}
 	}
 	errs, warns := res.Count(policy.Error), res.Count(policy.Warning)
 	switch {

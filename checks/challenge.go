@@ -41,7 +41,7 @@ func runChallenge(ctx context.Context, env *Env, r *Result) {
 
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
-		r.Find("mcp-api-open", fmt.Sprintf("POST %s without a token answered %s (%s): the MCP API serves anyone.", ep, httpStatus(code), body))
+		findCaused(r, "mcp-api-open", fmt.Sprintf("POST %s without a token answered %s (%s): the MCP API serves anyone.", ep, httpStatus(code), body), armCause(ctx, env, topicTokenValidation))
 		return
 	case code == http.StatusNotFound:
 		r.Find("mcp-endpoint-not-found", fmt.Sprintf("POST %s answered 404 with %s.", ep, body))
@@ -61,7 +61,7 @@ func runChallenge(ctx context.Context, env *Env, r *Result) {
 	}
 	fromContext7 := context7Refusal(resp.Body)
 	if fromContext7 {
-		r.Find("challenge-from-context7", fmt.Sprintf("The 401 carries Context7's own JSON-RPC error (%s): the request reached Context7 without a token.", body))
+		findCaused(r, "challenge-from-context7", fmt.Sprintf("The 401 carries Context7's own JSON-RPC error (%s): the request reached Context7 without a token.", body), armCause(ctx, env, topicTokenValidation))
 	}
 	readChallenges(env, r, resp, fromContext7)
 }
@@ -90,7 +90,7 @@ func readChallenges(env *Env, r *Result, resp *wire.Response, fromContext7 bool)
 	values := resp.Header.Values("WWW-Authenticate")
 	if len(values) == 0 {
 		r.Evidence("www_authenticate", "(none)")
-		r.Find("www-authenticate-missing", fmt.Sprintf("The 401 from %s has no WWW-Authenticate header, so an MCP client cannot find the metadata.", resp.URL))
+		findCaused(r, "www-authenticate-missing", fmt.Sprintf("The 401 from %s has no WWW-Authenticate header, so an MCP client cannot find the metadata.", resp.URL), armCause(r.context(), env, topicChallenge))
 		return
 	}
 	r.Evidence("www_authenticate", strings.Join(values, " | "))

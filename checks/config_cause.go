@@ -33,6 +33,20 @@ import (
 //	                      apim-gateway-client-secret (judged by
 //	                      apim-named-values, and by entra-secret for a
 //	                      secret that ended)
+//	topicRewrite          through the gateway Context7 reads the OBO token
+//	                      as an API key (context7-call-refused,
+//	                      gateway-rewrite-missing): the MCP API policy's
+//	                      rewrite-uri (judged by apim-policies, as are the
+//	                      policy topics below; policy_cause.go)
+//	topicChallenge        a 401 without WWW-Authenticate: the MCP API
+//	                      policy's on-error block
+//	topicTokenValidation  an MCP endpoint that answers without a token
+//	                      (mcp-api-open, challenge-from-context7): the
+//	                      validate-azure-ad-token at the MCP API's scope
+//	topicPRMPolicy        the PRM's placeholders or resource: the
+//	                      return-response of the PRM operation's policy
+//	topicOBOScope         AADSTS70011 in the OBO exchange: the scope the
+//	                      OBO policy sends
 //
 // A new topic is a constant here, a case in armCause, and the same key
 // (built by the same helper) noted by the configuration check's finding.
@@ -41,6 +55,11 @@ type armTopic int
 const (
 	topicResponseLogging armTopic = iota
 	topicGatewaySecret
+	topicRewrite
+	topicChallenge
+	topicTokenValidation
+	topicPRMPolicy
+	topicOBOScope
 )
 
 // evCause is the evidence key both sides of a correlated finding carry.
@@ -68,6 +87,9 @@ func armCause(ctx context.Context, env *Env, topic armTopic) configCause {
 		return responseLoggingCause(env, snap)
 	case topicGatewaySecret:
 		return gatewaySecretCause(ctx, env, snap)
+	}
+	if _, ok := policyTopics[topic]; ok {
+		return policyCause(env, snap, topic)
 	}
 	return configCause{}
 }

@@ -24,10 +24,19 @@ type faultCause struct {
 // faultCauses lists every lab fault with a configuration face. A fault not
 // listed must leave no config_cause anywhere in its report.
 //
-// Policy faults (the apim-policies check's topics: an open MCP API, a
-// missing rewrite-uri, the on-error WWW-Authenticate, the discovery
-// documents) are added here with the policy topics.
+// The policy faults name a statement of a policy document (apim-policies).
+// An open MCP API (mcp-api-open, validate-azure-ad-token) has no lab fault;
+// TestPolicyCauses holds it on a snapshot.
 var faultCauses = map[string]faultCause{
+	// The MCP API's policy has no rewrite-uri: the OBO token reaches Context7's open /mcp.
+	"rewrite-missing": {wire: []string{"mcp-tools", "upstream"}, config: "apim-policies", key: "policy rewrite-uri at api context7-mcp"},
+	// The on-error block sets no WWW-Authenticate on a 401.
+	"no-www-authenticate": {wire: []string{"challenge"}, config: "apim-policies", key: "policy on-error WWW-Authenticate at api context7-mcp"},
+	// The PRM operation's return-response: placeholders left, another host as resource.
+	"prm-placeholder":    {wire: []string{"prm"}, config: "apim-policies", key: "policy PRM return-response at operation oauth-proxy/prm-metadata"},
+	"prm-wrong-resource": {wire: []string{"prm"}, config: "apim-policies", key: "policy PRM return-response at operation oauth-proxy/prm-metadata"},
+	// The OBO policy's scope lost its slash: Entra refuses APIM's exchange (and c7doctor's, in the lab).
+	"obo-invalid-scope": {wire: []string{"obo", "mcp-tools"}, config: "apim-policies", key: "policy OBO scope at api context7-mcp"},
 	// sse-truncated: a service-level diagnostic logs response bodies.
 	"sse-truncated": {wire: []string{"mcp-initialize"}, config: "apim-diagnostics", key: "diagnostic applicationinsights at service"},
 	// diagnostics-body-logging: the MCP API's own diagnostic does.
@@ -127,7 +136,10 @@ func TestFaultCorrelation(t *testing.T) {
 					continue
 				}
 				// The finding that names the cause says the setting's name.
-				setting := strings.TrimPrefix(strings.TrimPrefix(want.key, "named value "), "diagnostic ")
+				setting := want.key
+				for _, kind := range []string{"named value ", "diagnostic ", "policy "} {
+					setting = strings.TrimPrefix(setting, kind)
+				}
 				setting, _, _ = strings.Cut(setting, " at ")
 				if !slices.ContainsFunc(c.Findings, func(f report.Finding) bool {
 					return f.Severity == report.Error && strings.Contains(f.Detail, "ARM shows the cause") && strings.Contains(f.Detail, setting)

@@ -152,7 +152,12 @@ func readCallResult(env *Env, r *Result, h hop, res *mcpclient.ToolResult) strin
 func refusedUser(env *Env, r *Result, h hop, text string) string {
 	said := fmt.Sprintf("%s for %s %s answered %q: the Context7 API refused the caller (HTTP 401 behind the MCP server).", callTool, callLibraryName, h.where(), excerpt([]byte(text), 200))
 	if h.gateway && env.State.OBO.Failed != "" {
-		findCaused(r, "mcp-call-without-token", fmt.Sprintf("%s for %s %s reached Context7 with no token, %s.", callTool, callLibraryName, h.where(), env.State.OBO.failedWith()), armCause(r.context(), env, topicGatewaySecret))
+		// APIM's exchange fails the way c7doctor's did: its secret, or its scope.
+		c := armCause(r.context(), env, topicGatewaySecret)
+		if !c.found() {
+			c = armCause(r.context(), env, topicOBOScope)
+		}
+		findCaused(r, "mcp-call-without-token", fmt.Sprintf("%s for %s %s reached Context7 with no token, %s.", callTool, callLibraryName, h.where(), env.State.OBO.failedWith()), c)
 		return "mcp-call-without-token"
 	}
 	if h.gateway && env.State.OBO.Ran && env.State.OBO.Failed == "" {
@@ -172,7 +177,7 @@ func refusedUser(env *Env, r *Result, h hop, text string) string {
 		if !env.Config.UpstreamProbe {
 			decide = "--upstream-probe sends the OBO token straight to /mcp/oauth and decides"
 		}
-		r.Find("context7-call-refused", fmt.Sprintf("%s Two causes answer this way: the user (oid %s, %s) is not provisioned in the teamspace, or the policy has no rewrite-uri, so APIM sends the token to Context7's open /mcp, where it is read as an API key; %s.%s", said, orNone(oid), orNone(email), decide, unreadSecretCause(r, env)))
+		findCaused(r, "context7-call-refused", fmt.Sprintf("%s Two causes answer this way: the user (oid %s, %s) is not provisioned in the teamspace, or the policy has no rewrite-uri, so APIM sends the token to Context7's open /mcp, where it is read as an API key; %s.%s", said, orNone(oid), orNone(email), decide, unreadSecretCause(r, env)), armCause(r.context(), env, topicRewrite))
 		return "context7-call-refused"
 	}
 	r.Find("context7-user-not-provisioned", detail)

@@ -146,6 +146,9 @@ func oboFailure(ctx context.Context, env *Env, r *Result, err error) string {
 	case "obo-bad-secret", "obo-secret-expired":
 		// c7doctor sent its own secret; APIM sends its named value, which may be the same mistake.
 		findCaused(r, id, detail, armCause(ctx, env, topicGatewaySecret), opts...)
+	case "obo-invalid-scope":
+		// c7doctor sent the scope the run knows; APIM sends what its policy builds.
+		findCaused(r, id, detail, armCause(ctx, env, topicOBOScope), opts...)
 	default:
 		r.Find(id, detail, opts...)
 	}

@@ -92,7 +92,7 @@ func runPRM(ctx context.Context, env *Env, r *Result) {
 		}
 	}
 	if len(doc.Placeholders) > 0 {
-		r.Find("prm-placeholder", fmt.Sprintf("%s still holds %s: the guide's prm-policy.xml was pasted without filling it in.", src.url, strings.Join(doc.Placeholders, ", ")))
+		findCaused(r, "prm-placeholder", fmt.Sprintf("%s still holds %s: the guide's prm-policy.xml was pasted without filling it in.", src.url, strings.Join(doc.Placeholders, ", ")), armCause(r.context(), env, topicPRMPolicy))
 	}
 	judgePRMResource(env, r, doc, ep)
 	judgePRMAuthorizationServers(env, r, doc)
@@ -207,7 +207,7 @@ func judgePRMResource(env *Env, r *Result, doc *ProtectedResourceMetadata, ep st
 	r.Evidence("resource", doc.Resource)
 	switch {
 	case !doc.Has["resource"] || doc.Resource == "":
-		r.Find("prm-resource-missing", "The metadata has no \"resource\" member.")
+		findCaused(r, "prm-resource-missing", "The metadata has no \"resource\" member.", armCause(r.context(), env, topicPRMPolicy))
 		return
 	case holdsPlaceholder(doc.Resource):
 		r.Evidence("resource_match", "(placeholder)")
@@ -219,7 +219,7 @@ func judgePRMResource(env *Env, r *Result, doc *ProtectedResourceMetadata, ep st
 	case MatchPrefix:
 		r.Find("prm-resource-prefix", fmt.Sprintf("resource %s is a path prefix of the endpoint %s.", doc.Resource, ep))
 	case MatchMismatch:
-		r.Find("prm-resource-mismatch", fmt.Sprintf("resource is %s but the MCP endpoint is %s: %s.", doc.Resource, ep, why))
+		findCaused(r, "prm-resource-mismatch", fmt.Sprintf("resource is %s but the MCP endpoint is %s: %s.", doc.Resource, ep, why), armCause(r.context(), env, topicPRMPolicy))
 	}
 }
 

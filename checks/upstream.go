@@ -46,7 +46,7 @@ func compareSides(env *Env, r *Result, gw, direct *MCPState) {
 	case dFail == "" && gwFail == "":
 		r.Summary("Context7 accepts the OBO token directly, as it does through the gateway: both sides agree")
 	case dFail == "" && gwFail == "context7-call-refused":
-		r.Find("gateway-rewrite-missing", fmt.Sprintf("Straight to Context7's /mcp/oauth the OBO token works (%s), but through the gateway the same call is refused as an unknown API key: APIM forwards to Context7's open /mcp, so the policy's rewrite-uri template=\"/mcp/oauth\" is missing.", passedOps(direct)))
+		findCaused(r, "gateway-rewrite-missing", fmt.Sprintf("Straight to Context7's /mcp/oauth the OBO token works (%s), but through the gateway the same call is refused as an unknown API key: APIM forwards to Context7's open /mcp, so the policy's rewrite-uri template=\"/mcp/oauth\" is missing.", passedOps(direct)), armCause(r.context(), env, topicRewrite))
 	case dFail == "" && gwFail != "" && refusedByContext7(gwFail):
 		r.Find("upstream-apim-fault", fmt.Sprintf("Straight to Context7 the OBO token works (%s), but through the gateway Context7 refused %s with %s: what APIM forwards is not what c7doctor's exchange yields.", passedOps(direct), gwOp, gwFail))
 	case dFail == "" && gwFail != "" && gatewayDead(env):
