@@ -181,6 +181,9 @@ func TestRefusedKeyListsTheSecretOnlyWhenUnread(t *testing.T) {
 	if len(c.Findings) == 0 || c.Findings[0].ID != "context7-call-refused" || !strings.Contains(c.Findings[0].Detail, "apim-gateway-client-secret") {
 		t.Errorf("without the configuration: %+v", c.Findings)
 	}
+	if c, _ := run.Report.Find("upstream"); len(c.Findings) == 0 || !strings.Contains(c.Findings[0].Detail, "apim-gateway-client-secret") {
+		t.Errorf("without the configuration, upstream decides for rewrite-uri alone: %+v", c.Findings)
+	}
 	rep := faultReport(t, "c7-user-not-provisioned")
 	c, _ = rep.Find("mcp-tools")
 	if len(c.Findings) == 0 || strings.Contains(c.Findings[0].Detail, "apim-gateway-client-secret") {

@@ -46,7 +46,7 @@ func compareSides(env *Env, r *Result, gw, direct *MCPState) {
 	case dFail == "" && gwFail == "":
 		r.Summary("Context7 accepts the OBO token directly, as it does through the gateway: both sides agree")
 	case dFail == "" && gwFail == "context7-call-refused":
-		findCaused(r, "gateway-rewrite-missing", fmt.Sprintf("Straight to Context7's /mcp/oauth the OBO token works (%s), but through the gateway the same call is refused as an unknown API key: APIM forwards to Context7's open /mcp, so the policy's rewrite-uri template=\"/mcp/oauth\" is missing.", passedOps(direct)), armCause(r.context(), env, topicRewrite))
+		findCaused(r, "gateway-rewrite-missing", fmt.Sprintf("Straight to Context7's /mcp/oauth the OBO token works (%s), but through the gateway the same call is refused as an unknown API key: APIM forwards to Context7's open /mcp, so the policy's rewrite-uri template=\"/mcp/oauth\" is missing.%s", passedOps(direct), unreadSecretOnUpstream(r, env)), armCause(r.context(), env, topicRewrite))
 	case dFail == "" && gwFail != "" && refusedByContext7(gwFail):
 		r.Find("upstream-apim-fault", fmt.Sprintf("Straight to Context7 the OBO token works (%s), but through the gateway Context7 refused %s with %s: what APIM forwards is not what c7doctor's exchange yields.", passedOps(direct), gwOp, gwFail))
 	case dFail == "" && gwFail != "" && gatewayDead(env):
@@ -104,4 +104,14 @@ func refusedByContext7(finding string) bool {
 func gatewayDead(env *Env) bool {
 	_, dead := env.HTTP.Dead(env.Config.Gateway)
 	return dead
+}
+
+// unreadSecretOnUpstream qualifies the verdict when the configuration was
+// not read: an empty token from APIM's own failing exchange is refused by
+// Context7 the same way.
+func unreadSecretOnUpstream(r *Result, env *Env) string {
+	if unreadSecretCause(r, env) == "" {
+		return ""
+	}
+	return " Unless APIM's own OBO exchange fails with its apim-gateway-client-secret named value (the secret c7doctor tested works): Context7 refuses the empty token APIM then forwards the same way, and only the configuration checks tell the two apart."
 }
