@@ -161,3 +161,29 @@ func TestFaultCorrelation(t *testing.T) {
 		})
 	}
 }
+
+// Without the configuration, a refused key under named-value-secret-id
+// still lists the named value among its causes (the wire alone cannot
+// tell it from an unprovisioned user or a missing rewrite-uri); with it,
+// and the named value clean, that cause is left out.
+func TestRefusedKeyListsTheSecretOnlyWhenUnread(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the lab")
+	}
+	var config []string
+	for _, c := range All {
+		if strings.HasPrefix(c.ID, "apim-") {
+			config = append(config, c.ID)
+		}
+	}
+	run := runLab(t, Selection{Skip: config}, nil, "named-value-secret-id")
+	c, _ := run.Report.Find("mcp-tools")
+	if len(c.Findings) == 0 || c.Findings[0].ID != "context7-call-refused" || !strings.Contains(c.Findings[0].Detail, "apim-gateway-client-secret") {
+		t.Errorf("without the configuration: %+v", c.Findings)
+	}
+	rep := faultReport(t, "c7-user-not-provisioned")
+	c, _ = rep.Find("mcp-tools")
+	if len(c.Findings) == 0 || strings.Contains(c.Findings[0].Detail, "apim-gateway-client-secret") {
+		t.Errorf("the configuration shows a clean named value, yet: %+v", c.Findings)
+	}
+}

@@ -169,6 +169,7 @@ var mcpEntries = []Entry{
 			"If the user is not in Settings → Microsoft Entra ID users of the Context7 dashboard, add them (Part 4 Step 2).",
 			"If the context7-mcp policy has no <rewrite-uri template=\"/mcp/oauth\" />, restore it (Part 3 Step 3): without it APIM forwards to Context7's open /mcp, which takes the OBO token for an API key.",
 			"The upstream check (--upstream-probe) tells the two apart.",
+			"If apim-gateway-client-secret does not hold a current secret of the APIM Gateway app (apim-named-values, with --read-secrets), APIM's own OBO exchange fails and it forwards an empty token, which Context7 refuses the same way: store a current secret's Value (Part 3 Step 1).",
 		},
 	},
 	{

@@ -177,7 +177,7 @@ func refusedUser(env *Env, r *Result, h hop, text string) string {
 		if !env.Config.UpstreamProbe {
 			decide = "--upstream-probe sends the OBO token straight to /mcp/oauth and decides"
 		}
-		findCaused(r, "context7-call-refused", fmt.Sprintf("%s Two causes answer this way: the user (oid %s, %s) is not provisioned in the teamspace, or the policy has no rewrite-uri, so APIM sends the token to Context7's open /mcp, where it is read as an API key; %s.", said, orNone(oid), orNone(email), decide), armCause(r.context(), env, topicRewrite))
+		findCaused(r, "context7-call-refused", fmt.Sprintf("%s Two causes answer this way: the user (oid %s, %s) is not provisioned in the teamspace, or the policy has no rewrite-uri, so APIM sends the token to Context7's open /mcp, where it is read as an API key; %s.%s", said, orNone(oid), orNone(email), decide, unreadSecretCause(r, env)), armCause(r.context(), env, topicRewrite))
 		return "context7-call-refused"
 	}
 	r.Find("context7-user-not-provisioned", detail)
@@ -210,4 +210,14 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// unreadSecretCause is the third cause of a refused key when the
+// configuration was not read: APIM's exchange may fail where c7doctor's
+// works (a read configuration shows it, or rules it out).
+func unreadSecretCause(r *Result, env *Env) string {
+	if armSnapshotFor(r.context(), env) != nil {
+		return ""
+	}
+	return " A third cause answers the same way: APIM's own OBO exchange failing with its apim-gateway-client-secret named value (c7doctor tested the secret it was given), so that APIM forwards an empty token; the configuration checks name it when they can read the instance."
 }
