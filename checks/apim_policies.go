@@ -38,20 +38,28 @@ func runAPIMPolicies(ctx context.Context, env *Env, r *Result) {
 	data := NewCommandData(env.Config)
 	for _, f := range res.Findings {
 		r.Find(f.Rule, li.Detail(f), WithCommands(li.Commands(data, f.Path)...))
-		if t, ok := policyFindingTopic(snap, f); ok {
+		if t, ok := policyFindingTopic(li, snap, f); ok {
 			noteCause(r, policyKey(li, t, f))
 		}
 	}
 	errs, warns := res.Count(policy.Error), res.Count(policy.Warning)
 	switch {
 	case errs > 0:
-		first := res.Findings[slices.IndexFunc(res.Findings, func(f policy.Finding) bool { return f.Severity == policy.Error })]
+		// The error of the rule the rules table lists first: the document
+		// before its statements, token validation before the exchange.
+		first := slices.MinFunc(slices.DeleteFunc(slices.Clone(res.Findings), func(f policy.Finding) bool { return f.Severity != policy.Error }), func(a, b policy.Finding) int {
+			return ruleIndex(a.Rule) - ruleIndex(b.Rule)
+		})
 		r.Summary("%s (%s in %d policy documents)", first.Title, counts(errs, warns), len(li.Input.Files))
 	case warns > 0:
 		r.Summary("%d policy documents: %s", len(li.Input.Files), counts(errs, warns))
 	default:
 		r.Summary("%d policy documents: token validation, the OBO exchange and its cache, the rewrite to /mcp/oauth, the 401 challenge and the discovery answers where the guide puts them", len(li.Input.Files))
 	}
+}
+
+func ruleIndex(id string) int {
+	return slices.IndexFunc(policy.Rules, func(r policy.Rule) bool { return r.ID == id })
 }
 
 // counts is "1 error, 8 warnings".

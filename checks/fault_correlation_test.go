@@ -25,9 +25,9 @@ type faultCause struct {
 // listed must leave no config_cause anywhere in its report.
 //
 // The policy faults name a statement of a policy document (apim-policies).
-// An open MCP API (mcp-api-open, validate-azure-ad-token) has no lab fault;
-// TestPolicyCauses holds it on a snapshot.
 var faultCauses = map[string]faultCause{
+	// The MCP API has no policy of its own: nothing validates the caller's token.
+	"mcp-policy-missing": {wire: []string{"challenge"}, config: "apim-policies", key: "policy validate-azure-ad-token at api context7-mcp"},
 	// The MCP API's policy has no rewrite-uri: the OBO token reaches Context7's open /mcp.
 	"rewrite-missing": {wire: []string{"mcp-tools", "upstream"}, config: "apim-policies", key: "policy rewrite-uri at api context7-mcp"},
 	// The on-error block sets no WWW-Authenticate on a 401.

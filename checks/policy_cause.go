@@ -27,9 +27,14 @@ var policyTopics = map[armTopic]policyTopic{
 	topicOBOScope:        {setting: "OBO scope", rules: []string{"obo-scope"}},
 }
 
-// policyFindingTopic is the topic a lint finding of this run answers.
-func policyFindingTopic(snap *azure.APIM, f policy.Finding) (policyTopic, bool) {
-	for _, t := range policyTopics {
+// policyFindingTopic is the topic a lint finding of this run answers. An
+// MCP API without a policy of its own has one cause, the token validation
+// nothing runs: what else it lacks follows from that.
+func policyFindingTopic(li PolicyLintInput, snap *azure.APIM, f policy.Finding) (policyTopic, bool) {
+	for id, t := range policyTopics {
+		if li.defaulted[f.Path] && id != topicTokenValidation {
+			continue
+		}
 		if slices.Contains(t.rules, f.Rule) && (!t.prm || f.Path == prmPolicyPath(snap)) {
 			return t, true
 		}
@@ -65,7 +70,7 @@ func policyCause(env *Env, snap *azure.APIM, topic armTopic) configCause {
 		return slices.Index(t.rules, a.Rule) - slices.Index(t.rules, b.Rule)
 	})
 	for _, f := range findings {
-		if ft, ok := policyFindingTopic(snap, f); !ok || ft.setting != t.setting {
+		if ft, ok := policyFindingTopic(li, snap, f); !ok || ft.setting != t.setting {
 			continue
 		}
 		if k := policyKey(li, t, f); !slices.Contains(c.Keys, k) {

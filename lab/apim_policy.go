@@ -50,9 +50,12 @@ type apimPolicies struct {
 	// guideProxy: the OAuth proxy's operations run the guide's policies
 	// (no <base />, no /token policy).
 	guideProxy bool
-	rewrite    bool   // <rewrite-uri template="/mcp/oauth" />
-	challenge  bool   // on-error: WWW-Authenticate with resource_metadata on 401
-	oboScope   string // what the OBO request's scope appends to api://<mcp-api-app-id>
+	// mcpPolicy: the MCP API has a policy of its own; without one APIM runs
+	// only the enclosing scopes' and forwards the request as it is.
+	mcpPolicy bool
+	rewrite   bool   // <rewrite-uri template="/mcp/oauth" />
+	challenge bool   // on-error: WWW-Authenticate with resource_metadata on 401
+	oboScope  string // what the OBO request's scope appends to api://<mcp-api-app-id>
 	// prmBody and asBody are the return-response bodies of prm-metadata and
 	// as-metadata, as the gateway sends them.
 	prmBody, asBody string
@@ -93,6 +96,7 @@ func (w *World) policies() apimPolicies {
 	p := apimPolicies{
 		guideProxy:         w.Has("guide-as-written"),
 		guideMCP:           w.Has("guide-as-written"),
+		mcpPolicy:          !w.Has("mcp-policy-missing"),
 		rewrite:            !w.Has("rewrite-missing"),
 		challenge:          !w.Has("no-www-authenticate"),
 		oboScope:           "/.default",
@@ -157,7 +161,7 @@ func (s apimState) policyDoc(scope, id, sub string) (labPolicyDoc, bool) {
 		id = pr.id
 		doc.product, tmpl = id, "product.xml"
 	case "api":
-		if id != apiMCP {
+		if id != apiMCP || !p.mcpPolicy {
 			return doc, false // the OAuth proxy's policies are per operation
 		}
 		if p.guideMCP {

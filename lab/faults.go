@@ -49,6 +49,7 @@ var faults = []Fault{
 	{"authorize-forwards-resource", "gateway", "/authorize passes the RFC 8707 resource on to Entra, which refuses it (AADSTS9010010)", "Step 2: Attach the discovery + redirect policies"},
 	{"mcp-subscription-required", "gateway", "the MCP API requires a subscription key: 401 \"Access denied due to missing subscription key\" before any policy", "Step 2: Create the API and the MCP operation"},
 	{"oauth-proxy-subscription-required", "gateway", "the OAuth proxy API requires a subscription key: 401 on the metadata, /authorize and /token", "Step 1: Create the OAuth proxy API at the host root"},
+	{"mcp-policy-missing", "gateway", "the MCP API has no policy of its own: APIM forwards every request as it is to Context7's open /mcp, which answers without a token", "Step 3: Attach the OBO policy"},
 	{"rewrite-missing", "gateway", "the policy has no rewrite-uri: requests go to Context7's open /mcp, which takes the OBO token for an API key", "Step 3: Attach the OBO policy"},
 	{"gateway-slow", "gateway", "every gateway answer waits --slow-delay (default 30s) before it starts", "Part 5: Expose OAuth discovery for MCP clients"},
 	{"sku-consumption", "apim", "the instance is on the Consumption tier (ARM shows sku Consumption)", "Part 1: Provision API Management"},

@@ -224,6 +224,19 @@ func (g *gateway) tokenURL() string {
 // user), forward to Context7 with the new token, stream the answer.
 func (g *gateway) mcp(rw http.ResponseWriter, r *http.Request, state apimState) {
 	p := state.policies
+	if !p.mcpPolicy {
+		// No policy: the request goes as it is to the service URL and the
+		// operation's path, Context7's open /mcp.
+		body, err := gwReadBounded(r.Body, gatewayMaxBody)
+		if err != nil {
+			gwAPIMError(rw, http.StatusRequestEntityTooLarge, "Request entity too large")
+			return
+		}
+		target, _ := url.Parse(g.w.Context7URL + "/mcp")
+		target.RawQuery = r.URL.RawQuery
+		g.forward(rw, r, target, body, "", p)
+		return
+	}
 	raw, claims, err := g.validateToken(r)
 	if err != nil {
 		g.w.logf("gateway   validate-azure-ad-token: %v", err)
