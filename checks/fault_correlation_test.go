@@ -108,8 +108,11 @@ func TestFaultCorrelation(t *testing.T) {
 					carriers[c.ID] = causeKeys(v)
 				}
 				for _, f := range c.Findings {
-					for _, cmd := range f.Commands {
+					for i, cmd := range f.Commands {
 						assertAzCommand(t, cmd)
+						if slices.Contains(f.Commands[:i], cmd) {
+							t.Errorf("%s [%s] gives the same command twice: %s", c.ID, f.ID, cmd)
+						}
 					}
 				}
 			}

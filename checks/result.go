@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/c7doctor/c7doctor/report"
 )
@@ -86,9 +87,16 @@ func WithFix(steps ...string) FindingOption {
 	return func(f *report.Finding) { f.Fix = append(append([]string(nil), steps...), f.Fix...) }
 }
 
-// WithCommands adds commands after the catalog's own.
+// WithCommands adds commands after the catalog's own, each once: a cause
+// the configuration shows often names a command the catalog already gives.
 func WithCommands(cmds ...string) FindingOption {
-	return func(f *report.Finding) { f.Commands = append(f.Commands, cmds...) }
+	return func(f *report.Finding) {
+		for _, c := range cmds {
+			if !slices.Contains(f.Commands, c) {
+				f.Commands = append(f.Commands, c)
+			}
+		}
+	}
 }
 
 // Find adds the catalog finding id with a detail that says what was seen.
