@@ -5,7 +5,7 @@ import "github.com/c7doctor/c7doctor/report"
 // The APIM instance's resource id and the az commands that show and fix its
 // configuration, filled with the run's ids.
 const (
-	apimScope       = "/subscriptions/{{.Subscription}}/resourceGroups/{{.ResourceGroup}}/providers/Microsoft.ApiManagement/service/{{.APIMName}}"
+	apimScope       = mgmtService
 	grantReader     = `az role assignment create --assignee "$(az ad signed-in-user show --query id -o tsv)" --role Reader --scope ` + apimScope
 	showService     = "az apim show -g {{.ResourceGroup}} -n {{.APIMName}} --query \"{sku:sku.name, state:provisioningState, gatewayUrl:gatewayUrl}\""
 	listNamedValues = "az apim nv list -g {{.ResourceGroup}} --service-name {{.APIMName}} --query \"[].{id:name, secret:secret, keyVault:keyVault.secretIdentifier, lastStatus:keyVault.lastStatus.code}\" -o table"
@@ -172,7 +172,7 @@ var apimEntries = []Entry{
 		},
 		Commands: []string{
 			listNamedValues,
-			`az rest --method post --uri "https://management.azure.com` + apimScope + `/namedValues/apim-gateway-client-secret/refreshSecret?api-version=2024-05-01"`,
+			`az rest --method post --uri "` + apimScope + `/namedValues/apim-gateway-client-secret/refreshSecret?api-version=2024-05-01"`,
 		},
 	},
 	{

@@ -3,9 +3,11 @@ package checks
 import "github.com/c7doctor/c7doctor/report"
 
 // The APIM management URLs of the guide's APIs and policies, filled with the
-// run's ids.
+// run's ids. They are resource ids, not URLs: az rest puts the ARM endpoint
+// of the signed-in cloud (az cloud show) in front, so one command serves
+// every cloud.
 const (
-	mgmtService      = "https://management.azure.com/subscriptions/{{.Subscription}}/resourceGroups/{{.ResourceGroup}}/providers/Microsoft.ApiManagement/service/{{.APIMName}}"
+	mgmtService      = "/subscriptions/{{.Subscription}}/resourceGroups/{{.ResourceGroup}}/providers/Microsoft.ApiManagement/service/{{.APIMName}}"
 	mgmtMCPPolicy    = mgmtService + "/apis/context7-mcp/policies/policy?api-version=2024-05-01"
 	showMCPPolicy    = `az rest --method get --uri "` + mgmtMCPPolicy + `&format=rawxml" --query properties.value -o tsv`
 	putMCPPolicy     = `jq -Rs '{properties: {value: ., format: "xml"}}' policy.xml > policy-body.json && az rest --method put --uri "` + mgmtMCPPolicy + `" --body @policy-body.json`
