@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -252,10 +253,13 @@ func TestHostileGraph(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := &Env{Config: cfg, HTTP: client, State: &State{}, Now: time.Now, Graph: graph, Target: &report.Target{}, Stderr: nopWriter{}}
-			start := time.Now()
 			rep := Run(context.Background(), env, All, Selection{Only: entraChecks})
-			if d := time.Since(start); d > 15*time.Second {
-				t.Errorf("took %s", d)
+			// A hostile answer ends its read, not the run: no check may be
+			// cut short by the run's deadline.
+			for _, c := range rep.Checks {
+				if slices.ContainsFunc(c.Findings, func(f report.Finding) bool { return f.ID == "deadline" || f.ID == "check-timeout" }) {
+					t.Errorf("%s ran into the deadline: %s", c.ID, c.Summary)
+				}
 			}
 			for id, want := range c.want {
 				got := check(t, rep, id)
