@@ -55,7 +55,7 @@ func TestPolicyLintGuideGolden(t *testing.T) {
 // The guide with c7doctor's fixes is clean, even under --strict.
 func TestPolicyLintRecommendedIsClean(t *testing.T) {
 	res := runCLI(t, cliOpts{}, "policy", "lint", "--strict", "testdata/policy/recommended")
-	if res.code != 0 || !strings.Contains(res.stdout, "4 documents: 0 errors, 0 warnings, 0 info") {
+	if res.code != 0 || !strings.Contains(res.stdout, "5 documents: 0 errors, 0 warnings, 0 info") {
 		t.Fatalf("exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	rep := lintJSON(t, "testdata/policy/recommended")
@@ -63,7 +63,7 @@ func TestPolicyLintRecommendedIsClean(t *testing.T) {
 	for _, f := range rep.Files {
 		formats[f.Operation+f.API] = f.Format
 	}
-	if formats["context7-mcp"] != policy.FormatRawXML || formats["authorizeoauth-proxy"] != policy.FormatXML {
+	if formats["context7-mcp"] != policy.FormatRawXML || formats["authorizeoauth-proxy"] != policy.FormatXML || formats["tokenoauth-proxy"] != policy.FormatXML {
 		t.Errorf("formats %v: the MCP API policy is rawxml, the operations xml", formats)
 	}
 }

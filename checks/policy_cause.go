@@ -91,7 +91,7 @@ func policyCause(env *Env, snap *azure.APIM, topic armTopic) configCause {
 		said, more = said[:2], fmt.Sprintf("; and %d more", len(said)-2)
 	}
 	where := strings.TrimPrefix(c.Keys[0], "policy "+t.setting+" at ")
-	c.Sentence = fmt.Sprintf(" ARM shows the cause in the %s of the policy at %s: %s%s (apim-policies).", t.setting, where, strings.Join(said, "; "), more)
+	c.Sentence = fmt.Sprintf(" ARM shows the cause in the policy at %s (%s): %s%s (apim-policies).", where, t.setting, strings.Join(said, "; "), more)
 	return c
 }
 
