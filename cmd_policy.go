@@ -33,7 +33,9 @@ func (a *app) policyCommand() *cli.Command {
 			}, runFlagsNamed(azureLintFlags...)...),
 			Before: func(c *cli.Context) error {
 				if c.Bool("from-azure") {
-					return a.applyEnv(c) // run's $C7DOCTOR_… settings, as run reads them
+					// run's $C7DOCTOR_… settings and its c7doctor.yaml, as run reads them;
+					// the file's keys of run's other flags are not this command's.
+					return a.applySettings(c, defaultConfigFile, longNames(runFlags())...)
 				}
 				return nil
 			},

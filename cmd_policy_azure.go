@@ -17,7 +17,16 @@ import (
 var azureLintFlags = []string{
 	"apim-name", "resource-group", "subscription", "gateway", "api-path", "tenant",
 	"cloud", "authority-host", "arm-endpoint", "azure-credential", "azure-client-id", "azure-client-secret-file",
-	"ca-file", "timeout", "deadline",
+	"ca-file", "timeout", "deadline", "config",
+}
+
+// longNames are the flags' long names.
+func longNames(flags []cli.Flag) []string {
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		out = append(out, f.Names()[0])
+	}
+	return out
 }
 
 // runFlagsNamed are run's flags of these names, defined once for both commands.

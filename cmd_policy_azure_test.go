@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/c7doctor/c7doctor/lab"
 	"github.com/c7doctor/c7doctor/lab/labtest"
 	"github.com/c7doctor/c7doctor/policy"
+	"gopkg.in/yaml.v3"
 )
 
 // --from-azure and files do not mix; run's Azure flags come only with it;
@@ -80,5 +83,42 @@ func TestPolicyLintFromAzureOnTheLab(t *testing.T) {
 	}
 	if f := broken.Findings[i]; !strings.HasPrefix(f.Path, "apis/") || !strings.HasSuffix(f.Path, "/policy.xml") || f.Pos.Line < 1 {
 		t.Errorf("finding at %s:%d", f.Path, f.Pos.Line)
+	}
+}
+
+// With --from-azure the lab's c7doctor.yaml (run's settings file) is read:
+// its keys of run's other flags are passed over, a key no command knows is refused.
+func TestPolicyLintFromAzureReadsRunsConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the lab")
+	}
+	w := labtest.Start(t, lab.Options{Faults: []string{"rewrite-missing"}})
+	s := labtest.Settings(t, w)
+	data, err := yaml.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "c7doctor.yaml")
+	if err := os.WriteFile(config, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, cliOpts{}, "policy", "lint", "--from-azure", "--config", config, "-o", "json")
+	var rep policy.JSONReport
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s", res.code, err, res.stderr)
+	}
+	if res.code != 1 || !slices.ContainsFunc(rep.Findings, func(f policy.JSONFinding) bool { return f.Rule == "rewrite-uri-missing" }) {
+		t.Errorf("exit %d, findings %v", res.code, rules(rep))
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, append(data, []byte("apim-nmae: typo\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := runCLI(t, cliOpts{}, "policy", "lint", "--from-azure", "--config", bad); res.code != 2 || !strings.Contains(res.stderr, `unknown key "apim-nmae"`) {
+		t.Errorf("a mistyped key: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if res := runCLI(t, cliOpts{}, "policy", "lint", "--config", config, "testdata/policy/recommended"); res.code != 2 || !strings.Contains(res.stderr, "--config: only with --from-azure") {
+		t.Errorf("--config with files: exit %d, stderr %q", res.code, res.stderr)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,7 +42,9 @@ func withEnvNames(flags []cli.Flag) []cli.Flag {
 
 // applySettings fills each flag not given on the command line from the
 // environment, then from the config file: flag > env > file > default.
-func (a *app) applySettings(c *cli.Context, defaultConfig string) error {
+// Keys named in others are valid in the file but belong to another
+// command's flags: they are passed over, and any other unknown key is refused.
+func (a *app) applySettings(c *cli.Context, defaultConfig string, others ...string) error {
 	if err := a.applyEnv(c); err != nil {
 		return err
 	}
@@ -70,6 +73,9 @@ func (a *app) applySettings(c *cli.Context, defaultConfig string) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if _, ok := known[k]; (!ok || k == "config") && slices.Contains(others, k) {
+			continue
+		}
 		if _, ok := known[k]; !ok || k == "config" {
 			return usageError("--config %s: unknown key %q (keys are the long names of the run flags)", path, k)
 		}
