@@ -75,15 +75,8 @@ func at(suffix string, f func(p *armProxy, w http.ResponseWriter, r *http.Reques
 }
 
 func armStatus(code int, contentType, body string, headers ...string) func(*armProxy, http.ResponseWriter, *http.Request) {
-	return func(_ *armProxy, w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(code)
-		io.WriteString(w, body)
+	return func(_ *armProxy, w http.ResponseWriter, r *http.Request) {
+		answerWith(code, contentType, body, headers...).ServeHTTP(w, r)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -47,17 +46,9 @@ func newARMPlane(w *World) *armPlane {
 func (a *armPlane) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
 	defer func() { a.w.logf("arm       %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
-	if d := a.w.opts.ARMDelay; d > 0 {
-		// Every answer waits first, as a slow management plane does; a caller
-		// that gives up ends the wait.
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			rec.status = 499
-			return
-		}
+	// Every answer waits first, as a slow management plane does.
+	if !rec.waitBeforeAnswer(r, a.w.opts.ARMDelay) {
+		return
 	}
 	if oid, err := a.authenticate(r); err != nil {
 		rec.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s/%s", error="invalid_token", error_description="%s"`, a.w.AuthorityHost, a.w.TenantID, err))

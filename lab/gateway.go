@@ -55,14 +55,7 @@ func (g *gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
 	defer func() { g.w.logf("gateway   %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
 	if g.w.Has("gateway-slow") {
-		// The delay comes before any byte of the answer, and gives up as soon
-		// as the client does (or the server shuts down and closes the conn).
-		t := time.NewTimer(g.w.opts.SlowDelay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			rec.status = 499
+		if !rec.waitBeforeAnswer(r, g.w.opts.SlowDelay) {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"crypto/rsa"
 	"net/http"
+	"time"
 )
 
 // gwStatusRecorder remembers the status for the request log. Unwrap lets
@@ -19,6 +20,24 @@ func (s *gwStatusRecorder) WriteHeader(code int) {
 }
 
 func (s *gwStatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// waitBeforeAnswer waits d before any byte of the answer. It gives up as
+// soon as the client does (or the server shuts down and closes the conn),
+// records 499 and reports false: there is nothing left to answer.
+func (s *gwStatusRecorder) waitBeforeAnswer(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		s.status = 499
+		return false
+	}
+}
 
 // gwPublishedKeys are the keys the tenant publishes in its JWKS, by kid:
 // what APIM and Context7 fetch to check a signature.
