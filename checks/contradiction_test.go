@@ -18,6 +18,7 @@ var contradicts = map[string][]string{
 	"obo-invalid-scope":                 {"context7-user-not-provisioned", "context7-call-refused", "apim-401", "gateway-rewrite-missing"},
 	"obo-invalid-assertion":             {"context7-user-not-provisioned", "context7-call-refused", "apim-401", "gateway-rewrite-missing"},
 	"obo-bad-secret":                    {"context7-user-not-provisioned", "context7-call-refused", "apim-401", "gateway-rewrite-missing"},
+	"gateway-obo-failed":                {"mcp-backend-error", "context7-no-token", "apim-401", "gateway-rewrite-missing"},
 	"gateway-timeout":                   {"gateway-unreachable", "mcp-unreachable", "mcp-timeout"},
 	"context7-call-refused":             {"apim-401", "mcp-call-without-token"},
 }

@@ -81,6 +81,19 @@ var mcpEntries = []Entry{
 		},
 	},
 	{
+		ID: "gateway-obo-failed", Title: "APIM's OBO exchange with its managed identity was refused (502 obo_failed)", Severity: report.Error,
+		Section: SecOBOPolicy, Check: "mcp-initialize",
+		Fix: []string{
+			"c7doctor's MCP policy exchanges the user's token without a client secret: authentication-managed-identity resource=\"api://AzureADTokenExchange\" gets a token for APIM's system-assigned managed identity, sent as client_assertion, and the Gateway app ({{.GatewayAppID}}) must trust it through a federated identity credential. Entra refuses the exchange when APIM's system-assigned identity is off, or when the Gateway app holds no federated credential for it, or one with another subject (it must be the identity's principal id), issuer ({{.AuthorityHost}}/<tenant-id>/v2.0) or audience (api://AzureADTokenExchange).",
+			"Turn the identity on, then add the federated credential (the second command reads the identity's principal id and the tenant's id itself).",
+		},
+		Commands: []string{
+			"az apim update -g {{.ResourceGroup}} -n {{.APIMName}} --set identity.type=SystemAssigned",
+			createFederatedCredential,
+			"az ad app federated-credential list --id {{.GatewayAppID}} -o table",
+		},
+	},
+	{
 		ID: "mcp-backend-error", Title: "APIM could not reach Context7 (502/503/504)", Severity: report.Error,
 		Section: SecCreateAPI, Check: "mcp-initialize",
 		Fix:      []string{"The context7-mcp API's service URL must be https://mcp.context7.com (Part 3 Step 2), reachable from APIM."},

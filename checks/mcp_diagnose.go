@@ -200,6 +200,8 @@ func httpFailure(env *Env, r *Result, h hop, e *mcpclient.Error) string {
 		}
 		r.Find("mcp-policy-error", detail+".")
 		return "mcp-policy-error"
+	case oboFailedAnswer(h, ex):
+		return gatewayOBOFailed(env, r, head)
 	case h.gateway && (ex.Status == http.StatusBadGateway || ex.Status == http.StatusServiceUnavailable || ex.Status == http.StatusGatewayTimeout):
 		r.Find("mcp-backend-error", fmt.Sprintf("%s: %s.", head, bodyWords(ex)))
 		return "mcp-backend-error"

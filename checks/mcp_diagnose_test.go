@@ -64,6 +64,9 @@ func answerWith(status int, contentType, body string, header ...string) http.Han
 }
 
 // diagnose initializes against h and returns the finding mcpFailure makes.
+// oboFailedBody is what c7doctor's MCP policy answers when Entra refuses its exchange.
+const oboFailedBody = `{"error": "obo_failed", "error_description": "The gateway could not exchange the caller's token."}`
+
 func diagnose(t *testing.T, h http.Handler, gateway bool, prep func(*Env)) (string, report.Finding) {
 	t.Helper()
 	srv := httptest.NewServer(h)
@@ -172,6 +175,12 @@ func TestMCPFailureNamesTheSide(t *testing.T) {
 			finding: "mcp-http-error", says: []string{"--upstream must be"}},
 		{name: "APIM policy 500", h: answerWith(500, "application/json", `{ "statusCode": 500, "message": "Internal server error", "activityId": "a1b2c3" }`),
 			finding: "mcp-policy-error", says: []string{"activity id a1b2c3"}},
+		{name: "policy's obo_failed, no own exchange", h: answerWith(502, "application/json", oboFailedBody), finding: "gateway-obo-failed", says: []string{"did not run its own OBO exchange"}},
+		{name: "policy's obo_failed, own exchange passed", h: answerWith(502, "application/json", oboFailedBody), prep: func(env *Env) { env.State.OBO.Ran = true },
+			finding: "gateway-obo-failed", says: []string{"obo passed", "managed identity", "AADSTS70021"}},
+		{name: "policy's obo_failed, own exchange failed", h: answerWith(502, "application/json", oboFailedBody), prep: func(env *Env) { env.State.OBO.Ran, env.State.OBO.Failed = true, "obo-consent" },
+			finding: "gateway-obo-failed", says: []string{"fails too", "obo-consent"}},
+		{name: "obo_failed straight at Context7", direct: true, h: answerWith(502, "application/json", oboFailedBody), finding: "mcp-server-error"},
 		{name: "APIM 502", h: answerWith(502, "application/json", `{ "statusCode": 502, "message": "Bad Gateway" }`), finding: "mcp-backend-error"},
 		{name: "Context7 500", direct: true, h: answerWith(500, "application/json", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal server error"},"id":null}`),
 			finding: "mcp-server-error", says: []string{"Context7's JSON-RPC error", "-32603"}},

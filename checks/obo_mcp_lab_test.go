@@ -159,6 +159,21 @@ func TestHopFaultsLab(t *testing.T) {
 				}
 			}
 		}},
+		// c7doctor's exchange with the secret passes; APIM's with its managed identity is refused.
+		{"federated-credential-missing", "mcp-initialize", "gateway-obo-failed", func(t *testing.T, lr *labRun) {
+			if c := check(t, lr.Report, "obo"); c.Status != report.Pass {
+				t.Errorf("obo: %s %v", c.Status, findingIDs(lr.Report, "obo"))
+			}
+			f := wantFinding(t, lr.Report, "mcp-initialize", "gateway-obo-failed")
+			if !strings.Contains(f.Detail, "obo passed") || !strings.Contains(f.Detail, "federated credential") {
+				t.Errorf("the detail does not say the secret's exchange passes: %s", f.Detail)
+			}
+			if !slices.ContainsFunc(f.Commands, func(c string) bool {
+				return strings.Contains(c, "federated-credential create --id "+lr.World.GatewayAppID)
+			}) {
+				t.Errorf("no command creates the federated credential: %q", f.Commands)
+			}
+		}},
 		{"mcp-subscription-required", "challenge", "apim-subscription-required", func(t *testing.T, lr *labRun) {
 			// mcp-initialize meets the same 401 and names the same cause.
 			wantFinding(t, lr.Report, "mcp-initialize", "apim-subscription-required")

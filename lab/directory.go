@@ -147,6 +147,9 @@ func newDirectory(w *World, now time.Time) *directory {
 		mcp.hasSP, mcp.spID = false, ""
 		d.grants = nil
 	}
+	if w.Has("federated-credential-missing") {
+		gw.federated = nil
+	}
 	if w.Has("vscode-not-preauthorized") {
 		delete(gw.preAuthorized, VSCodeAppID)
 	}

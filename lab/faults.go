@@ -33,6 +33,7 @@ var faults = []Fault{
 	{"secret-expiring", "directory", "the gateway app's client secret (the one APIM uses) expires in 10 days", "Step 2: Register the APIM Gateway app"},
 	{"secret-expired", "directory", "the gateway app's client secret expired 2 days ago: OBO refused with AADSTS7000222", "Step 2: Register the APIM Gateway app"},
 	{"secret-unused-newer", "directory", "APIM's client secret expires in 5 days; a newer secret exists that APIM does not use", "Step 1: Store credentials as named values"},
+	{"federated-credential-missing", "directory", "the Gateway app holds no federated credential for APIM's managed identity: the tenant refuses the gateway's exchange (AADSTS70021), MCP calls answer 502 obo_failed", "Step 3: Attach the OBO policy"},
 	{"graph-forbidden", "directory", "Microsoft Graph answers 403 Authorization_RequestDenied to every read", "Part 2: Register Entra applications"},
 	{"c7-unknown-audience", "context7", "Context7's dashboard holds another audience: 401 -32001 Unknown audience", "401 Unauthorized from Context7 with a valid OBO token"},
 	{"c7-missing-scope", "context7", "Context7's dashboard requires another scope: 401 -32001 Missing required scope", "401 Unauthorized from Context7 with a valid OBO token"},
