@@ -68,6 +68,20 @@ type Service struct {
 	RegionalGatewayURLs []string
 	// ProxyHostNames are custom domains of the gateway (hostname type Proxy).
 	ProxyHostNames []string
+	// Identity is the instance's managed identity; its zero value: none.
+	Identity ServiceIdentity
+}
+
+// ServiceIdentity is an instance's managed identity as ARM shows it.
+type ServiceIdentity struct {
+	Type        string // SystemAssigned, UserAssigned, "SystemAssigned, UserAssigned" or None
+	PrincipalID string // the system-assigned identity's object id
+	TenantID    string
+}
+
+// SystemAssigned reports whether the system-assigned identity is on.
+func (i ServiceIdentity) SystemAssigned() bool {
+	return strings.Contains(strings.ToLower(i.Type), "systemassigned") && i.PrincipalID != ""
 }
 
 // API is one API of the instance, with its operations.

@@ -242,6 +242,7 @@ func (g *Graph) ReadApps(ctx context.Context, q Query) (*Apps, error) {
 	first := []read{
 		{ReadGatewayApp, "/applications(appId='" + url.PathEscape(q.GatewayAppID) + "')?$select=" + appSelect, decodeObject(&out.Gateway)},
 		{ReadGatewaySP, "/servicePrincipals(appId='" + url.PathEscape(q.GatewayAppID) + "')?$select=" + spSelect, decodeObject(&out.GatewaySP)},
+		{ReadGatewayFederated, "/applications(appId='" + url.PathEscape(q.GatewayAppID) + "')/federatedIdentityCredentials?$select=name,issuer,subject,audiences", decodeList(&out.GatewayFederated)},
 	}
 	if q.MCPAPIAppID != "" {
 		first = append(first,

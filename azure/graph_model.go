@@ -142,12 +142,24 @@ type AppRoleAssignment struct {
 	PrincipalType string `json:"principalType"` // User, Group, ServicePrincipal
 }
 
+// FederatedCredential is a federated identity credential of an application:
+// Entra accepts, as the app's client credential, a token of Issuer for
+// Subject whose audience is among Audiences.
+type FederatedCredential struct {
+	Name      string   `json:"name"`
+	Issuer    string   `json:"issuer"`
+	Subject   string   `json:"subject"`
+	Audiences []string `json:"audiences"`
+}
+
 // Apps is what Graph says about the guide's two app registrations. A nil
 // application or service principal was not found (404); what could not be
 // read is in Errors, keyed by the read's name (see Reads).
 type Apps struct {
 	Gateway, MCPAPI     *Application
 	GatewaySP, MCPAPISP *ServicePrincipal
+	// GatewayFederated are the Gateway app's federated identity credentials.
+	GatewayFederated []FederatedCredential
 	// Grants are the delegated grants the gateway's service principal holds.
 	Grants []PermissionGrant
 	// Assigned are the principals assigned to each service principal that
@@ -164,14 +176,15 @@ type Apps struct {
 
 // Names of the reads, as Apps.Errors keys them.
 const (
-	ReadGatewayApp   = "gateway app"
-	ReadMCPAPIApp    = "MCP API app"
-	ReadGatewaySP    = "gateway service principal"
-	ReadMCPAPISP     = "MCP API service principal"
-	ReadGrants       = "permission grants"
-	ReadAssignments  = "app role assignments"
-	ReadUserGroups   = "user's groups"
-	readAssignPrefix = ReadAssignments + " of "
+	ReadGatewayApp       = "gateway app"
+	ReadMCPAPIApp        = "MCP API app"
+	ReadGatewaySP        = "gateway service principal"
+	ReadMCPAPISP         = "MCP API service principal"
+	ReadGatewayFederated = "gateway app federated credentials"
+	ReadGrants           = "permission grants"
+	ReadAssignments      = "app role assignments"
+	ReadUserGroups       = "user's groups"
+	readAssignPrefix     = ReadAssignments + " of "
 )
 
 // AdminConsent returns the AllPrincipals grant from the gateway's service

@@ -212,6 +212,12 @@ func (r *Reader) service(ctx context.Context, f *armapimanagement.ClientFactory,
 			s.Capacity = *resp.SKU.Capacity
 		}
 	}
+	if id := resp.Identity; id != nil {
+		if id.Type != nil {
+			s.Identity.Type = string(*id.Type)
+		}
+		s.Identity.PrincipalID, s.Identity.TenantID = deref(id.PrincipalID), deref(id.TenantID)
+	}
 	if p := resp.Properties; p != nil {
 		s.ProvisioningState = deref(p.ProvisioningState)
 		s.GatewayURL = deref(p.GatewayURL)

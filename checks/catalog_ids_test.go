@@ -91,7 +91,7 @@ func TestEveryLiteralFindingIDIsCataloged(t *testing.T) {
 		checkIDs[c.ID] = true
 	}
 	for _, l := range sourceIDLiterals(t) {
-		if _, ok := Catalog()[l.value]; ok || checkIDs[l.value] || slices.Contains(context7Tools, l.value) || slices.Contains(guideNamedValues, l.value) || isPolicySetting(l.value) || l.value == FlowDeviceCode || l.value == guideMCPAPI || auth.IsGUID(l.value) {
+		if _, ok := Catalog()[l.value]; ok || checkIDs[l.value] || slices.Contains(context7Tools, l.value) || slices.Contains(guideNamedValues, l.value) || isPolicySetting(l.value) || l.value == FlowDeviceCode || l.value == guideMCPAPI || l.value == managedIdentityElement || auth.IsGUID(l.value) {
 			continue
 		}
 		t.Errorf("%s:%d: %q is neither a catalog id nor a check id (a name of another kind belongs in this test's exceptions)", l.file, l.line, l.value)

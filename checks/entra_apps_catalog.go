@@ -81,6 +81,13 @@ var entraEntries = []Entry{
 		Commands: []string{"az ad app update --id {{.MCPAPIAppID}} --identifier-uris api://{{.MCPAPIAppID}}"},
 	},
 	{
+		ID: "entra-gateway-federated-credential", Title: "The APIM Gateway app does not trust APIM's managed identity (federated credential)", Severity: report.Error,
+		Section: SecOBOPolicy, Check: "entra-gateway-app",
+		Fix: []string{
+			"c7doctor's MCP policy presents a token of APIM's system-assigned managed identity (audience api://AzureADTokenExchange) as the Gateway app's client credential. The Gateway app needs a federated identity credential with issuer {{.AuthorityHost}}/<tenant-id>/v2.0, subject the identity's principal id, and audience api://AzureADTokenExchange; the identity must be on.",
+		},
+	},
+	{
 		ID: "entra-gateway-scope", Title: "The APIM Gateway app does not expose an enabled Mcp.Gateway.Access scope", Severity: report.Error,
 		Section: SecGatewayApp, Check: "entra-gateway-app",
 		Fix: []string{"Expose an API → Add a scope: Mcp.Gateway.Access, admins and users, state Enabled (Part 2 Step 2, item 5)."},

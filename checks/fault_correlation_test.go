@@ -45,6 +45,8 @@ var faultCauses = map[string]faultCause{
 	"named-value-secret-id": {wire: []string{"mcp-tools"}, config: "apim-named-values", key: "named value apim-gateway-client-secret"},
 	// The secret the named value holds has ended (read with --read-secrets, told by Graph's hint).
 	"secret-expired": {wire: []string{"obo", "mcp-tools"}, config: "entra-secret", key: "named value apim-gateway-client-secret"},
+	// The Gateway app does not trust APIM's managed identity: the gateway's exchange fails, c7doctor's with the secret works.
+	"federated-credential-missing": {wire: []string{"mcp-initialize"}, config: "entra-gateway-app", key: federatedKey},
 	// The gateway still serves the old value: only the configuration shows it.
 	"keyvault-refresh-failed": {config: "apim-named-values", key: "named value apim-gateway-client-secret"},
 }

@@ -35,7 +35,7 @@ func gatewayOBOFailed(env *Env, r *Result, head string) string {
 	default:
 		detail += " c7doctor did not run its own OBO exchange (no gateway secret given), so it cannot tell the managed-identity credential from the rest of the chain; the obo check does, given --gateway-secret-file."
 	}
-	r.Find("gateway-obo-failed", detail)
+	findCaused(r, "gateway-obo-failed", detail, federatedCause(r.context(), env))
 	return "gateway-obo-failed"
 }
 

@@ -171,7 +171,9 @@ func (a *armPlane) serviceResource(s apimState) map[string]any {
 	return map[string]any{
 		"id": a.serviceID(), "name": a.w.APIMName, "type": "Microsoft.ApiManagement/service",
 		"location": "West Europe", "etag": "AAAAAAGl3vE=",
-		"sku":        map[string]any{"name": s.sku, "capacity": s.capacity},
+		"sku": map[string]any{"name": s.sku, "capacity": s.capacity},
+		// The system-assigned identity the MCP policy's authentication-managed-identity uses.
+		"identity":   map[string]any{"type": "SystemAssigned", "principalId": apimIdentityObjectID, "tenantId": a.w.TenantID},
 		"properties": props,
 	}
 }

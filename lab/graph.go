@@ -11,9 +11,10 @@ import (
 )
 
 // graph is the Microsoft Graph stand-in: the v1.0 reads c7doctor makes of
-// the tenant's directory (applications, service principals, permission
-// grants, app role assignments, group membership) and JSON $batch, from
-// the same directory the tenant's token endpoint enforces.
+// the tenant's directory (applications and their federated credentials,
+// service principals, permission grants, app role assignments, group
+// membership) and JSON $batch, from the same directory the tenant's token
+// endpoint enforces.
 type graph struct {
 	w *World
 }
@@ -136,6 +137,7 @@ func (g *graph) batch(rw http.ResponseWriter, r *http.Request) int {
 
 var (
 	byAppID       = lazyRegexp(`^/(applications|servicePrincipals)\(appId='([^']*)'\)$`)
+	federatedOf   = lazyRegexp(`^/applications\(appId='([^']*)'\)/federatedIdentityCredentials$`)
 	assignedTo    = lazyRegexp(`^/servicePrincipals/([^/]+)/appRoleAssignedTo$`)
 	memberOf      = lazyRegexp(`^/users/([^/]+)/transitiveMemberOf$`)
 	clientIDEq    = lazyRegexp(`^clientId eq '([^']*)'$`)
@@ -161,6 +163,18 @@ func (g *graph) get(path string, q url.Values) graphAnswer {
 			return graphErr(http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf(graphNotFound, m[2]))
 		}
 		return graphAnswer{http.StatusOK, servicePrincipalJSON(a)}
+	}
+	if m := federatedOf().FindStringSubmatch(path); m != nil {
+		a := d.app(m[1])
+		if a == nil || a.firstParty {
+			return graphErr(http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf(graphNotFound, m[1]))
+		}
+		list := []any{}
+		for _, f := range a.federated {
+			list = append(list, map[string]any{"id": newGUID(), "name": f.name, "issuer": f.issuer, "subject": f.subject,
+				"audiences": append([]string{}, f.audiences...), "description": nil})
+		}
+		return collection(list)
 	}
 	if path == "/oauth2PermissionGrants" {
 		m := clientIDEq().FindStringSubmatch(q.Get("$filter"))
