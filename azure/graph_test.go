@@ -56,6 +56,9 @@ func gerr(status int, code string) sub {
 // healthy answers every read as the guide's tenant would.
 func healthy(path string) sub {
 	switch {
+	case strings.HasPrefix(path, "/applications(appId='"+tGateway+"')/federatedIdentityCredentials"):
+		return ok(map[string]any{"value": []any{map[string]any{"name": "apim-managed-identity", "issuer": "https://login.microsoftonline.com/t/v2.0",
+			"subject": "mi-principal", "audiences": []string{"api://AzureADTokenExchange"}}}})
 	case strings.HasPrefix(path, "/applications(appId='"+tGateway+"')"):
 		return ok(map[string]any{"id": "gw-obj", "appId": tGateway, "displayName": "Context7 APIM Gateway", "signInAudience": "AzureADMyOrg",
 			"api": map[string]any{"requestedAccessTokenVersion": 2}, "passwordCredentials": []any{
@@ -168,6 +171,9 @@ func TestReadAppsHealthyInTwoRoundTrips(t *testing.T) {
 	}
 	if len(apps.Errors) != 0 {
 		t.Errorf("errors %v", apps.Errors)
+	}
+	if fc := apps.GatewayFederated; len(fc) != 1 || fc[0].Subject != "mi-principal" || len(fc[0].Audiences) != 1 {
+		t.Errorf("federated credentials %+v", fc)
 	}
 	if end := apps.Gateway.PasswordCredentials[0].EndDateTime; end == nil || end.Year() != 2027 {
 		t.Errorf("secret end %v", end)

@@ -64,6 +64,10 @@ func TestReadLab(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The system-assigned identity the MCP policy's exchange uses.
+			if id := a.Service.Identity; !id.SystemAssigned() || id.TenantID != w.TenantID {
+				t.Errorf("identity %+v", id)
+			}
 			p := a.Policies
 			if len(p.Errs) != 0 || len(a.Diagnostics.Errs) != 0 || a.APIsErr != nil {
 				t.Fatalf("policy errors %v, diagnostic errors %v, APIs %v", p.Errs, a.Diagnostics.Errs, a.APIsErr)

@@ -33,22 +33,31 @@ func federatedCause(ctx context.Context, env *Env) configCause {
 	if snap == nil || !usesManagedIdentityExchange(snap, mcpAPIID(env, snap)) {
 		return configCause{}
 	}
-	d := NewCommandData(env.Config)
-	enable := d.expand(Catalog()["gateway-obo-failed"].Commands[0])
+	var apps *azure.Apps
+	if snap.Service.Identity.SystemAssigned() {
+		if graphUnavailable(env) != "" {
+			return configCause{}
+		}
+		a, err := graphApps(ctx, env)
+		if err != nil || a == nil || a.Gateway == nil || a.Errors[azure.ReadGatewayFederated] != nil {
+			return configCause{}
+		}
+		apps = a
+	}
+	return judgeFederated(env.Config, snap.Service.Identity, apps)
+}
+
+// judgeFederated compares the identity ARM shows with the Gateway app's
+// federated credentials (apps is read only when the identity is on).
+func judgeFederated(cfg *Config, id azure.ServiceIdentity, apps *azure.Apps) configCause {
+	d := NewCommandData(cfg)
+	enable := d.expand(enableSystemIdentity)
 	create := d.expand(createFederatedCredential)
-	id := snap.Service.Identity
 	if !id.SystemAssigned() {
 		return configCause{Keys: []string{federatedKey}, Commands: []string{enable, create},
 			Sentence: fmt.Sprintf(" ARM shows the cause: the instance's system-assigned managed identity is off (identity type %s), so the policy's %s has no token to present and no %s can match.", cmp.Or(id.Type, "none"), managedIdentityElement, federatedKey)}
 	}
-	if graphUnavailable(env) != "" {
-		return configCause{}
-	}
-	apps, err := graphApps(ctx, env)
-	if err != nil || apps == nil || apps.Gateway == nil || apps.Errors[azure.ReadGatewayFederated] != nil {
-		return configCause{}
-	}
-	issuer := strings.TrimRight(cmp.Or(env.Config.AuthorityHost, "https://login.microsoftonline.com"), "/") + "/" + cmp.Or(id.TenantID, env.Config.Tenant) + "/v2.0"
+	issuer := strings.TrimRight(cmp.Or(cfg.AuthorityHost, "https://login.microsoftonline.com"), "/") + "/" + cmp.Or(id.TenantID, cfg.Tenant) + "/v2.0"
 	var near []string
 	for _, f := range apps.GatewayFederated {
 		subject := strings.EqualFold(f.Subject, id.PrincipalID)

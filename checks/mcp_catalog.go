@@ -88,7 +88,7 @@ var mcpEntries = []Entry{
 			"Turn the identity on, then add the federated credential (the second command reads the identity's principal id and the tenant's id itself).",
 		},
 		Commands: []string{
-			"az apim update -g {{.ResourceGroup}} -n {{.APIMName}} --set identity.type=SystemAssigned",
+			enableSystemIdentity,
 			createFederatedCredential,
 			"az ad app federated-credential list --id {{.GatewayAppID}} -o table",
 		},

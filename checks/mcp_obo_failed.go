@@ -39,6 +39,9 @@ func gatewayOBOFailed(env *Env, r *Result, head string) string {
 	return "gateway-obo-failed"
 }
 
+// enableSystemIdentity turns on the instance's system-assigned identity.
+const enableSystemIdentity = "az apim update -g {{.ResourceGroup}} -n {{.APIMName}} --set identity.type=SystemAssigned"
+
 // createFederatedCredential gives the Gateway app the federated credential
 // that trusts APIM's system-assigned identity: the signed-in tenant's v2
 // issuer, the identity's principal id as subject.

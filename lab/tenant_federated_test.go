@@ -53,3 +53,41 @@ func TestOBOWithManagedIdentityAssertion(t *testing.T) {
 	status, body = postForm(t, w, tokenPath, f)
 	assertEntraError(t, status, body, 400, "invalid_request", 50027)
 }
+
+// federated-credential-missing: the tenant refuses the managed identity's
+// assertion, and Graph shows the Gateway app without the credential; the
+// healthy directory's credential names the identity ARM shows.
+func TestFederatedCredentialMissing(t *testing.T) {
+	t.Parallel()
+	path := "/applications(appId='" + GatewayAppID + "')/federatedIdentityCredentials"
+	healthy := startWorld(t, Options{})
+	a := newGraph(healthy).get(path, nil)
+	list, _ := a.body.(map[string]any)["value"].([]any)
+	if a.status != 200 || len(list) != 1 {
+		t.Fatalf("healthy: %d %v", a.status, a.body)
+	}
+	fc := list[0].(map[string]any)
+	if fc["issuer"] != healthy.Issuer() || fc["subject"] != apimIdentityObjectID {
+		t.Errorf("healthy credential %v", fc)
+	}
+	arm := (&armPlane{w: healthy}).serviceResource(healthy.apim())
+	if id := arm["identity"].(map[string]any); id["principalId"] != fc["subject"] || id["tenantId"] != healthy.TenantID {
+		t.Errorf("ARM's identity %v does not match the credential's subject", id)
+	}
+
+	w := startWorld(t, Options{Faults: []string{"federated-credential-missing"}})
+	if a := newGraph(w).get(path, nil); a.status != 200 || len(a.body.(map[string]any)["value"].([]any)) != 0 {
+		t.Errorf("under the fault Graph shows %d %v", a.status, a.body)
+	}
+	user := signIn(t, w)
+	mi, err := w.managedIdentityToken(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := postForm(t, w, "/"+w.TenantID+"/oauth2/v2.0/token", url.Values{
+		"grant_type": {grantJWTBearer}, "client_id": {w.GatewayAppID}, "requested_token_use": {"on_behalf_of"},
+		"assertion": {user.AccessToken}, "scope": {"api://" + w.MCPAPIAppID + "/.default"},
+		"client_assertion_type": {clientAssertionJWT}, "client_assertion": {mi},
+	})
+	assertEntraError(t, status, body, 400, "invalid_request", 70021)
+}
