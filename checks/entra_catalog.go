@@ -77,7 +77,7 @@ var EntraRules = []EntraRule{
 	{Check: "gateway-token", Codes: []int{50076, 50079}, Finding: "token-mfa-required"},
 	{Check: "gateway-token", Codes: []int{53003}, Finding: "token-conditional-access"},
 	{Check: "gateway-token", Codes: []int{50173}, Finding: "token-grant-revoked"},
-	{Check: "gateway-token", Codes: []int{700082}, Finding: "token-refresh-expired"},
+	{Check: "gateway-token", Codes: []int{700082, 70043, 70008}, Finding: "token-refresh-expired"},
 	{Check: "gateway-token", Finding: "token-entra-error"},
 
 	// obo: the exchange APIM's policy makes.

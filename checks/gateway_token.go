@@ -187,6 +187,13 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 		}
 	}
 	if !cfg.DeviceCode {
+		if refreshRefused != nil && signInMustBeRenewed(EntraFinding("gateway-token", refreshRefused, cfg)) {
+			// The sign-in is gone, not the gateway: without a terminal this
+			// run cannot test, which --require turns into exit 3, not 1.
+			findEntra(env, r, refreshRefused, "Refreshing the cached sign-in", WithSeverity(report.Warning))
+			r.Skip("the cached sign-in must be renewed in a terminal (c7doctor run), and stdin and stderr are not one")
+			return
+		}
 		if refreshRefused != nil {
 			findEntra(env, r, refreshRefused, "Refreshing the cached sign-in")
 			return
@@ -205,6 +212,17 @@ func msalToken(ctx context.Context, env *Env, r *Result) {
 		return
 	}
 	acceptMSAL(env, r, res, "device code sign-in")
+}
+
+// signInMustBeRenewed tells the refusals of a cached sign-in that only a
+// person can mend (it expired, was revoked, or now needs MFA) from those
+// that say the setup is broken.
+func signInMustBeRenewed(finding string) bool {
+	switch finding {
+	case "token-refresh-expired", "token-grant-revoked", "token-mfa-required":
+		return true
+	}
+	return false
 }
 
 func clientName(id string, cfg *Config) string {

@@ -354,6 +354,26 @@ func TestGatewayTokenRefresh(t *testing.T) {
 	if tok.Status != report.Pass || evidence(tok, "source") != "device code sign-in" || len(tok.Findings) != 1 || tok.Findings[0].Severity != report.Info {
 		t.Fatalf("sign-in after a refused refresh: %s %q %+v", tok.Status, evidence(tok, "source"), tok.Findings)
 	}
+
+	// A sign-in that expired says nothing of the gateway: without a terminal
+	// the check is skipped (exit 3 under --require), with the refusal as a
+	// warning, not a failure.
+	rewriteCache(t, cache, false)
+	w.ExpireRefreshTokens()
+	required := Selection{Only: []string{"gateway-claims"}, Require: []string{"gateway-token"}}
+	r = runOnWorld(t, testCtx(t), w, required, useCache(false), nil)
+	tok = check(t, r.Report, "gateway-token")
+	if tok.Status != report.Skip || len(tok.Findings) != 1 || tok.Findings[0].ID != "token-refresh-expired" || tok.Findings[0].Severity != report.Warning {
+		t.Fatalf("expired sign-in: %s %+v", tok.Status, tok.Findings)
+	}
+	if r.Report.ExitCode != report.ExitIncomplete {
+		t.Errorf("expired sign-in under --require gateway-token: exit %d, want %d", r.Report.ExitCode, report.ExitIncomplete)
+	}
+	r = runOnWorld(t, testCtx(t), w, only, useCache(true), nil)
+	tok = check(t, r.Report, "gateway-token")
+	if tok.Status != report.Pass || evidence(tok, "source") != "device code sign-in" || len(tok.Findings) != 1 || tok.Findings[0].Severity != report.Info {
+		t.Fatalf("sign-in after a refused refresh: %s %q %+v", tok.Status, evidence(tok, "source"), tok.Findings)
+	}
 }
 
 func TestDeviceCodeExpiredFinding(t *testing.T) {

@@ -146,9 +146,9 @@ var tokenEntries = []Entry{
 		Commands: []string{"c7doctor logout"},
 	},
 	{
-		ID: "token-refresh-expired", Title: "The cached sign-in expired (AADSTS700082)", Severity: report.Error,
+		ID: "token-refresh-expired", Title: "The cached sign-in expired (AADSTS700082, 70043, 70008)", Severity: report.Error,
 		Check:    "gateway-token",
-		Fix:      []string{"The refresh token expired after a long time unused: sign in again in a terminal (c7doctor run), or c7doctor logout to start afresh."},
+		Fix:      []string{"The refresh token expired (unused too long, or past a Conditional Access sign-in frequency): sign in again in a terminal (c7doctor run), or c7doctor logout to start afresh. Without a terminal the run cannot test the gateway: --require gateway-token makes that exit 3."},
 		Commands: []string{"c7doctor logout"},
 	},
 	{
