@@ -46,7 +46,11 @@ func newARMPlane(w *World) *armPlane {
 func (a *armPlane) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &gwStatusRecorder{ResponseWriter: rw, status: http.StatusOK}
 	defer func() { a.w.logf("arm       %s %s -> %d", r.Method, r.URL.Path, rec.status) }()
-	// Every answer waits first, as a slow management plane does.
+	// Every answer waits first, as a slow management plane does; the log
+	// says so as the wait starts, so that a caller can tell "held" from "lost".
+	if d := a.w.opts.ARMDelay; d > 0 {
+		a.w.logf("arm       %s %s waits %s", r.Method, r.URL.Path, d)
+	}
 	if !rec.waitBeforeAnswer(r, a.w.opts.ARMDelay) {
 		return
 	}

@@ -457,15 +457,25 @@ func TestARMDelayEndsWithTheCaller(t *testing.T) {
 		done <- err
 	}()
 	<-wrote
+	// Leave once the server holds the request: a request dropped before the
+	// server read it would never reach the handler at all.
+	waitForLog(t, logs, "arm       GET /subscriptions waits ")
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("request: %v", err)
 	}
 	// The server logs the request when its wait ends: with the caller, not after 2^40 ns.
+	waitForLog(t, logs, "arm       GET /subscriptions -> 499")
+}
+
+// waitForLog waits for a line of the lab's request log; a line that never
+// comes fails the test after 30 s.
+func waitForLog(t *testing.T, logs *syncBuffer, line string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs.String(), "arm       GET /subscriptions -> 499") {
+	for !strings.Contains(logs.String(), line) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the management plane still waits after its caller left; log:\n%s", logs.String())
+			t.Fatalf("no %q in the lab's log:\n%s", line, logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
