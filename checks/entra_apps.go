@@ -25,8 +25,7 @@ func runEntraGatewayApp(ctx context.Context, env *Env, r *Result) {
 	}
 	judgeRedirects(r, a)
 	if c := federatedCause(ctx, env); c.found() {
-		r.Find("entra-gateway-federated-credential", "APIM's MCP policy exchanges the user's token with its managed identity's token ("+managedIdentityElement+", "+tokenExchangeAudience+") instead of a secret."+c.Sentence, WithCommands(c.Commands...))
-		noteCause(r, c.Keys...)
+		findCaused(r, "entra-gateway-federated-credential", "APIM's MCP policy exchanges the user's token with its managed identity's token ("+managedIdentityElement+", "+tokenExchangeAudience+") instead of a secret.", c)
 	}
 	if statusOf(r) == "pass" {
 		r.Summary("%s: v2 tokens, api://%s, Mcp.Gateway.Access, %d authorized client(s)", a.DisplayName, cfg.GatewayAppID, len(a.API.PreAuthorizedApplications))
